@@ -1,0 +1,3 @@
+from tweetwatch.cli import main
+
+raise SystemExit(main())

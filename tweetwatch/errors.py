@@ -1,0 +1,21 @@
+"""Errors a user may see: each carries a one-line message and an exit code."""
+
+from __future__ import annotations
+
+
+class TweetwatchError(Exception):
+    """An error shown to the user as one line, never a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(TweetwatchError):
+    """Bad flags, config values or input files (exit code 2)."""
+
+    exit_code = 2
+
+
+class StoreUnavailable(TweetwatchError):
+    """Redis/Valkey cannot be reached or refused the operation."""
+
+    exit_code = 3
