@@ -1,0 +1,311 @@
+"""Turn one raw line (v1.1 status, v2 stream/search line) into Tweets, a Control or a Reject.
+
+Pure functions; no I/O. A v2 search page carries a list of tweets, so one line may give
+several Tweets. Anything unexpected becomes a `Reject` with a short reason, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
+
+V1_CONTROL_KEYS = (
+    "limit",
+    "delete",
+    "warning",
+    "disconnect",
+    "scrub_geo",
+    "status_withheld",
+    "user_withheld",
+)
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_TWITTER_EPOCH_MS = 1288834974657
+_MIN_MS = 1_104_537_600_000  # 2005-01-01, before any post on any network
+_MAX_MS = 4_102_444_800_000  # 2100-01-01
+
+
+def normalize_line(line: bytes | str) -> list[Record]:
+    """Records for one input line; an empty list for a blank line."""
+    if isinstance(line, str):
+        line = line.encode("utf-8", "surrogatepass")
+    line = line.strip()
+    if not line:
+        return []
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return [Reject("not JSON")]
+    if not isinstance(obj, dict):
+        return [Reject("not a JSON object")]
+    return normalize_object(obj)
+
+
+def normalize_object(obj: dict[str, Any]) -> list[Record]:
+    if "data" in obj:
+        return _v2(obj)
+    if "errors" in obj:
+        return [Control("v2-error")]
+    for key in V1_CONTROL_KEYS:
+        if key in obj:
+            return [Control(key)]
+    if "user" in obj and ("id_str" in obj or "id" in obj):
+        tweet = _v1_status(obj)
+        return [tweet if tweet is not None else Reject("v1.1 status without id/text/time")]
+    return [Reject("unknown shape")]
+
+
+# --- v1.1 ---------------------------------------------------------------------------------
+
+
+def _v1_status(obj: dict[str, Any]) -> Tweet | None:
+    tweet_id = _id_of(obj)
+    text = _v1_full_text(obj)
+    if tweet_id is None or text is None:
+        return None
+    created_ms = _v1_created_ms(obj, tweet_id)
+    if created_ms is None:
+        return None
+    retweeted = obj.get("retweeted_status")
+    quoted = obj.get("quoted_status")
+    if not isinstance(retweeted, dict):
+        retweeted = None
+    if not isinstance(quoted, dict):
+        quoted = None
+    if quoted is None and retweeted is not None and isinstance(retweeted.get("quoted_status"), dict):
+        quoted = retweeted["quoted_status"]
+    entities = _v1_entities(obj)
+    user = obj.get("user")
+    author = author_name = None
+    if isinstance(user, dict):
+        author = _str_or_none(user.get("id_str") or user.get("id"))
+        author_name = _str_or_none(user.get("screen_name"))
+    return Tweet(
+        id=tweet_id,
+        created_ms=created_ms,
+        text=text,
+        lang=_str_or_none(obj.get("lang")),
+        author=author or author_name,
+        author_name=author_name,
+        hashtags=_entity_texts(entities.get("hashtags"), "text"),
+        mentions=_entity_texts(entities.get("user_mentions"), "screen_name"),
+        is_retweet=retweeted is not None,
+        is_quote=quoted is not None or bool(obj.get("is_quote_status")) and retweeted is None,
+        is_reply=obj.get("in_reply_to_status_id_str") is not None
+        or obj.get("in_reply_to_status_id") is not None,
+        has_link=bool(entities.get("urls")) or "http" in text,
+        retweeted_text=_v1_full_text(retweeted) if retweeted is not None else None,
+        quoted_text=_v1_full_text(quoted) if quoted is not None else None,
+    )
+
+
+def _v1_full_text(obj: Mapping[str, Any]) -> str | None:
+    extended = obj.get("extended_tweet")
+    if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
+        return extended["full_text"]
+    for key in ("full_text", "text"):
+        value = obj.get(key)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _v1_entities(obj: dict[str, Any]) -> dict[str, Any]:
+    extended = obj.get("extended_tweet")
+    if isinstance(extended, dict) and isinstance(extended.get("entities"), dict):
+        return extended["entities"]
+    entities = obj.get("entities")
+    return entities if isinstance(entities, dict) else {}
+
+
+def _v1_created_ms(obj: dict[str, Any], tweet_id: str) -> int | None:
+    stamp = obj.get("timestamp_ms")
+    if isinstance(stamp, (str, int)) and str(stamp).isdigit():
+        return _bounded(int(stamp))
+    created = obj.get("created_at")
+    if isinstance(created, str):
+        parsed = parse_v1_time(created)
+        if parsed is not None:
+            return parsed
+    return snowflake_ms(tweet_id)
+
+
+def parse_v1_time(value: str) -> int | None:
+    """`Wed Apr 19 14:31:05 +0000 2016` -> epoch ms; None when malformed."""
+    parts = value.split()
+    if len(parts) != 6 or parts[1] not in _MONTHS:
+        return None
+    try:
+        hh, mm, ss = (int(x) for x in parts[3].split(":"))
+        offset = parts[4]
+        sign = -1 if offset[0] == "-" else 1
+        offset_s = sign * (int(offset[1:3]) * 3600 + int(offset[3:5]) * 60)
+        stamp = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), hh, mm, ss)
+    except (ValueError, IndexError):
+        return None
+    epoch = (stamp - _EPOCH).total_seconds() - offset_s
+    return _bounded(int(epoch * 1000))
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+# --- v2 -----------------------------------------------------------------------------------
+
+
+def _v2(obj: dict[str, Any]) -> list[Record]:
+    data = obj["data"]
+    includes = obj.get("includes")
+    referenced = _v2_included_tweets(includes)
+    rule_tags = _v2_rule_tags(obj.get("matching_rules"))
+    if isinstance(data, dict):
+        items = [data]
+    elif isinstance(data, list):
+        if not data and "errors" in obj:
+            return [Control("v2-error")]
+        items = data
+    else:
+        return [Reject("v2 data is neither object nor list")]
+    records: list[Record] = []
+    for item in items:
+        tweet = _v2_tweet(item, referenced, rule_tags) if isinstance(item, dict) else None
+        records.append(tweet if tweet is not None else Reject("v2 data is not a tweet"))
+    return records
+
+
+def _v2_included_tweets(includes: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(includes, dict):
+        return {}
+    tweets = includes.get("tweets")
+    if not isinstance(tweets, list):
+        return {}
+    return {str(t["id"]): t for t in tweets if isinstance(t, dict) and "id" in t}
+
+
+def _v2_rule_tags(rules: Any) -> tuple[str, ...] | None:
+    if not isinstance(rules, list):
+        return None
+    tags = tuple(r["tag"] for r in rules if isinstance(r, dict) and isinstance(r.get("tag"), str))
+    return tags or None
+
+
+def _v2_text(item: Mapping[str, Any]) -> str | None:
+    note = item.get("note_tweet")
+    if isinstance(note, dict) and isinstance(note.get("text"), str):
+        return note["text"]
+    text = item.get("text")
+    return text if isinstance(text, str) else None
+
+
+def _v2_tweet(
+    item: dict[str, Any],
+    referenced: dict[str, dict[str, Any]],
+    rule_tags: tuple[str, ...] | None,
+) -> Tweet | None:
+    tweet_id = _id_of(item)
+    text = _v2_text(item)
+    if tweet_id is None or text is None:
+        return None
+    created_ms = None
+    created = item.get("created_at")
+    if isinstance(created, str):
+        created_ms = parse_iso_time(created)
+    if created_ms is None:
+        created_ms = snowflake_ms(tweet_id)
+    if created_ms is None:
+        return None
+    retweeted_text = quoted_text = None
+    is_retweet = is_quote = is_reply = False
+    refs = item.get("referenced_tweets")
+    if isinstance(refs, list):
+        for ref in refs:
+            if not isinstance(ref, dict):
+                continue
+            kind = ref.get("type")
+            original = referenced.get(str(ref.get("id")))
+            original_text = _v2_text(original) if original is not None else None
+            if kind == "retweeted":
+                is_retweet, retweeted_text = True, original_text
+            elif kind == "quoted":
+                is_quote, quoted_text = True, original_text
+            elif kind == "replied_to":
+                is_reply = True
+    entities = item.get("entities")
+    if not isinstance(entities, dict):
+        entities = {}
+    return Tweet(
+        id=tweet_id,
+        created_ms=created_ms,
+        text=text,
+        lang=_str_or_none(item.get("lang")),
+        author=_str_or_none(item.get("author_id")),
+        hashtags=_entity_texts(entities.get("hashtags"), "tag"),
+        mentions=_entity_texts(entities.get("mentions"), "username"),
+        is_retweet=is_retweet,
+        is_quote=is_quote,
+        is_reply=is_reply,
+        has_link=bool(entities.get("urls")) or "http" in text,
+        retweeted_text=retweeted_text,
+        quoted_text=quoted_text,
+        rule_tags=rule_tags,
+    )
+
+
+def parse_iso_time(value: str) -> int | None:
+    """`2021-04-01T15:52:31.000Z` (any ISO 8601 with offset) -> epoch ms; naive means UTC."""
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        return _bounded(int((stamp - _EPOCH).total_seconds() * 1000))
+    return _bounded(int(stamp.timestamp() * 1000))
+
+
+# --- shared -------------------------------------------------------------------------------
+
+
+def snowflake_ms(tweet_id: str) -> int | None:
+    """Creation time encoded in a snowflake id (X, since late 2010); None for older ids."""
+    if not tweet_id.isdigit() or len(tweet_id) < 15:
+        return None
+    return _bounded((int(tweet_id) >> 22) + _TWITTER_EPOCH_MS)
+
+
+def _bounded(ms: int) -> int | None:
+    return ms if _MIN_MS <= ms <= _MAX_MS else None
+
+
+def _id_of(obj: Mapping[str, Any]) -> str | None:
+    value = obj.get("id_str")
+    if isinstance(value, str) and value:
+        return value[:64]
+    value = obj.get("id")
+    if isinstance(value, str) and value:
+        return value[:64]
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    return None
+
+
+def _str_or_none(value: Any) -> str | None:
+    if isinstance(value, str) and value:
+        return value[:128]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _entity_texts(entities: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(entities, list):
+        return ()
+    return tuple(e[key][:140] for e in entities if isinstance(e, dict) and isinstance(e.get(key), str))
