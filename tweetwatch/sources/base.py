@@ -1,0 +1,25 @@
+"""What every source looks like to the collector: an iterator of raw lines.
+
+Sources know nothing of Redis or the UI. `lines(stop)` yields raw lines (bytes, one JSON
+document each) until the input ends or `stop` is set; `where()` names the origin of the line
+yielded last (e.g. `file.jsonl:12`) for error messages.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Protocol
+
+
+class Source(Protocol):
+    label: str
+    """Short name recorded in the namespace and shown in the status bar."""
+
+    def lines(self, stop: threading.Event) -> Iterator[bytes]: ...
+
+
+def where(source: object) -> str:
+    """Origin of the last line a source yielded, when the source can tell."""
+    locate = getattr(source, "where", None)
+    return locate() if callable(locate) else getattr(source, "label", "source")

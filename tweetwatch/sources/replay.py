@@ -1,0 +1,118 @@
+"""Replay recorded JSON-lines files (v1.1, v2, tweetwatch archives), plain or gzip.
+
+With `speed=None` lines are yielded as fast as the collector takes them; with a number the
+replay follows the original pace by created_at, `speed` times faster.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from tweetwatch.errors import UsageError
+from tweetwatch.pipeline.model import Tweet
+from tweetwatch.pipeline.normalize import normalize_line
+
+log = logging.getLogger(__name__)
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def check_readable(paths: Sequence[Path]) -> None:
+    """Fail early, with one line, when a replay file is missing or unreadable."""
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"replay file not found: {path}")
+        if path.is_dir():
+            raise UsageError(f"replay path is a directory, not a file: {path}")
+        if not os.access(path, os.R_OK):
+            raise UsageError(f"replay file is not readable: {path}")
+
+
+def open_lines(path: Path) -> IO[bytes]:
+    """Open plain or gzip (by content, not by name) for binary line iteration."""
+    raw = open(path, "rb")
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+@dataclass
+class ReplaySource:
+    paths: Sequence[Path]
+    speed: float | None = None
+    """None = as fast as possible; 1 = original pace; 10 = ten times faster."""
+    sleep: Callable[[float], None] = time.sleep
+    label: str = "replay"
+    _where: str = field(default="", init=False)
+
+    def __post_init__(self) -> None:
+        check_readable(self.paths)
+
+    def where(self) -> str:
+        return self._where
+
+    def lines(self, stop: threading.Event) -> Iterator[bytes]:
+        pacer = _Pacer(self.speed, self.sleep, stop) if self.speed else None
+        for path in self.paths:
+            try:
+                stream = open_lines(path)
+            except OSError as exc:
+                raise UsageError(f"cannot read replay file {path}: {exc.strerror or exc}") from None
+            name = path.name
+            with stream:
+                number = 0
+                try:
+                    for line in stream:
+                        number += 1
+                        if stop.is_set():
+                            return
+                        self._where = f"{name}:{number}"
+                        if pacer is not None and not pacer.wait_for(line):
+                            return
+                        yield line
+                except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                    log.warning("%s: gzip data ends early after line %d (%s)", name, number, exc)
+                except OSError as exc:
+                    raise UsageError(f"cannot read replay file {path}: {exc}") from None
+
+
+class _Pacer:
+    """Sleeps so that stream time advances `speed` times faster than wall time."""
+
+    def __init__(self, speed: float, sleep: Callable[[float], None], stop: threading.Event) -> None:
+        self.speed = speed
+        self.sleep = sleep
+        self.stop = stop
+        self.origin: tuple[int, float] | None = None
+
+    def wait_for(self, line: bytes) -> bool:
+        created = _first_created_ms(line)
+        if created is None:
+            return True
+        now = time.monotonic()
+        if self.origin is None or created < self.origin[0]:
+            self.origin = (created, now)
+            return True
+        due = self.origin[1] + (created - self.origin[0]) / 1000 / self.speed
+        while (delay := due - time.monotonic()) > 0:
+            if self.stop.is_set():
+                return False
+            self.sleep(min(delay, 0.1))
+        return True
+
+
+def _first_created_ms(line: bytes) -> int | None:
+    for record in normalize_line(line):
+        if isinstance(record, Tweet):
+            return record.created_ms
+    return None

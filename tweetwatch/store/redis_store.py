@@ -1,0 +1,492 @@
+"""The store: writes Deltas atomically and reads Snapshots, over any Redis >= 6.2 or Valkey.
+
+Writes: one MULTI/EXEC per Delta (`write`), preceded by one read round trip (`prepare`) that
+finds already-counted tweet ids and minute buckets that fell out of the retention period.
+Reads: `read_snapshot` is one transaction in one round trip in the steady state (a second
+one only when the stream clock jumped past the range read speculatively, or on first use).
+Only commands available in Redis 6.2 are used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+
+from tweetwatch import __version__
+from tweetwatch.errors import StoreUnavailable
+from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
+from tweetwatch.pipeline.text import Topic
+from tweetwatch.store.keys import Keys
+from tweetwatch.store.snapshot import ALL, Series, Snapshot, TopicStats
+
+DEFAULT_RETENTION_S = 24 * 3600
+LATEST_MAXLEN = 1000
+RATE_SPAN_S = 10
+"""`rate_per_s` is the mean over this many seconds of stream time."""
+MIN_SERVER_VERSION = (6, 2)
+_T = TypeVar("_T")
+
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by `***` (safe to print and log)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    netloc = f"{user}:***@{host}" if user else f":***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def open_client(url: str, role: str) -> redis.Redis:
+    """A client for `url`, named so other tweetwatch processes can see who is attached."""
+    try:
+        return redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            client_name=f"tweetwatch:{role}:{os.getpid()}",
+            socket_connect_timeout=3,
+            socket_timeout=10,
+            health_check_interval=30,
+        )
+    except ValueError as exc:
+        raise StoreUnavailable(f"invalid Redis URL {mask_url(url)}: {exc}") from None
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a Redis error, never containing credentials."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+@dataclass(frozen=True)
+class Meta:
+    topics: tuple[Topic, ...]
+    source: str
+    is_demo: bool
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """What `prepare` learned: ids already counted, and minutes to drop for retention."""
+
+    seen: frozenset[str]
+    expired_minutes: tuple[int, ...]
+    clock_ms: int
+
+
+class Store:
+    def __init__(
+        self,
+        client: redis.Redis,
+        namespace: str,
+        *,
+        url_label: str = "",
+        retention_s: int = DEFAULT_RETENTION_S,
+    ) -> None:
+        self.client = client
+        self.keys = Keys(namespace)
+        self.namespace = namespace
+        self.url_label = url_label
+        self.retention_s = retention_s
+        self._topics: tuple[Topic, ...] | None = None
+        self._clock_guess_s: int | None = None
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _call(self, fn: Callable[[], _T]) -> _T:
+        try:
+            return fn()
+        except redis.exceptions.ResponseError as exc:
+            raise StoreUnavailable(f"Redis refused a command: {describe_error(exc)}") from None
+        except redis.exceptions.AuthenticationError as exc:
+            raise StoreUnavailable(f"Redis authentication failed: {describe_error(exc)}") from None
+        except REDIS_ERRORS as exc:
+            where = self.url_label or "Redis"
+            raise StoreUnavailable(f"{where} unreachable: {describe_error(exc)}") from None
+
+    def check_server(self) -> str:
+        """Ping and check the version; returns e.g. `valkey 9.0.0`."""
+        info = self._call(lambda: self.client.info("server"))
+        version = str(info.get("valkey_version") or info.get("redis_version") or "0")
+        name = "valkey" if "valkey_version" in info or info.get("server_name") == "valkey" else "redis"
+        numbers = tuple(int(p) for p in str(info.get("redis_version", "0")).split(".")[:2] if p.isdigit())
+        if numbers < MIN_SERVER_VERSION:
+            raise StoreUnavailable(
+                f"tweetwatch needs Redis >= 6.2 or Valkey; the server reports {version}"
+            )
+        return f"{name} {version}"
+
+    def ping_ms(self) -> float:
+        start = time.perf_counter()
+        self._call(self.client.ping)
+        return (time.perf_counter() - start) * 1000
+
+    # -- meta ------------------------------------------------------------------------------
+    def write_meta(self, topics: tuple[Topic, ...], source: str, is_demo: bool) -> None:
+        mapping = {
+            "topics": json.dumps([[t.name, list(t.keywords)] for t in topics]),
+            "source": source,
+            "demo": "1" if is_demo else "0",
+            "version": __version__,
+        }
+
+        def run() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hsetnx(self.keys.meta, "created_at", datetime.now(UTC).isoformat())
+            pipe.hset(self.keys.meta, mapping=mapping)
+            pipe.execute()
+
+        self._call(run)
+        self._topics = topics
+
+    def read_meta(self) -> Meta | None:
+        raw = self._call(lambda: self.client.hgetall(self.keys.meta))
+        return _parse_meta(raw)
+
+    def publish_status(self, line: str) -> None:
+        self._call(
+            lambda: self.client.hset(
+                self.keys.status, mapping={"line": line, "at": f"{time.time():.3f}"}
+            )
+        )
+
+    # -- writes ----------------------------------------------------------------------------
+    def prepare(self, ids_by_minute: dict[int, Iterable[str]], clock_ms: int) -> WritePlan:
+        """One read round trip before a write: already-counted ids and expired minutes."""
+        minutes = sorted(ids_by_minute)
+        id_lists = [list(ids_by_minute[m]) for m in minutes]
+
+        def run() -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.zscore(self.keys.clock, "clock")
+            for minute, ids in zip(minutes, id_lists):
+                pipe.smismember(self.keys.seen(minute), ids)
+            return pipe.execute()
+
+        replies = self._call(run)
+        stored_clock = int(float(replies[0])) if replies[0] is not None else 0
+        clock = max(stored_clock, clock_ms)
+        seen: set[str] = set()
+        for ids, flags in zip(id_lists, replies[1:]):
+            seen.update(i for i, flag in zip(ids, flags) if flag)
+        cutoff = self.cutoff_minute(clock)
+        expired = self._call(
+            lambda: self.client.zrangebyscore(self.keys.minutes, "-inf", f"({cutoff}")
+        )
+        return WritePlan(frozenset(seen), tuple(int(m) for m in expired), clock)
+
+    def cutoff_minute(self, clock_ms: int) -> int:
+        """Minute buckets older than this are outside the retention period."""
+        return (clock_ms // 1000 - self.retention_s) // 60
+
+    def write(self, delta: Delta, topics: tuple[Topic, ...], expired_minutes: Iterable[int] = ()) -> None:
+        """Apply a Delta in one MULTI/EXEC (a single round trip)."""
+        keys = self.keys
+        ttl = self.retention_s + 3600  # wall-clock backstop; stream-clock retention does the real work
+        topic_names = tuple(t.name for t in topics)
+        expired = sorted(set(expired_minutes))
+
+        def run() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            if delta.counters:
+                for name, value in delta.counters.items():
+                    pipe.hincrby(keys.totals, name, value)
+            clock_ms = delta.clock_ms
+            if clock_ms:
+                pipe.zadd(keys.clock, {"clock": clock_ms}, gt=True)
+            cutoff = self.cutoff_minute(clock_ms) if clock_ms else None
+            live = [m for m in delta.minutes() if cutoff is None or m >= cutoff]
+            live_set = set(live)
+            if live:
+                pipe.zadd(keys.minutes, {str(m): m for m in live})
+            touched: set[str] = set()
+            for (second, key), count in delta.per_second.items():
+                minute = second // 60
+                if minute in live_set:
+                    rate_key = keys.rate(minute)
+                    pipe.hincrby(rate_key, f"{key}:{second % 60}", count)
+                    touched.add(rate_key)
+            for (topic, minute), words in delta.keywords.items():
+                if minute in live_set:
+                    kw_key = keys.keywords(topic, minute)
+                    for word, count in words.items():
+                        pipe.zincrby(kw_key, count, word)
+                    touched.add(kw_key)
+            for (topic, minute), authors in delta.authors.items():
+                if minute in live_set:
+                    au_key = keys.authors(topic, minute)
+                    pipe.pfadd(au_key, *authors)
+                    touched.add(au_key)
+            for minute, ids in delta.seen_ids.items():
+                if minute in live_set:
+                    seen_key = keys.seen(minute)
+                    pipe.sadd(seen_key, *ids)
+                    touched.add(seen_key)
+            for key in touched:
+                pipe.expire(key, ttl)
+            for item in delta.latest[-LATEST_PER_DELTA:]:
+                pipe.xadd(
+                    keys.latest,
+                    {
+                        "id": item.id,
+                        "ms": str(item.created_ms),
+                        "author": item.author,
+                        "topics": ",".join(item.topics),
+                        "rt": "1" if item.is_retweet else "0",
+                        "text": item.text[:1000],
+                    },
+                    maxlen=LATEST_MAXLEN,
+                    approximate=True,
+                )
+            if expired:
+                doomed = [k for m in expired for k in keys.bucket_keys(m, topic_names)]
+                for start in range(0, len(doomed), 512):
+                    pipe.unlink(*doomed[start : start + 512])
+                pipe.zrem(keys.minutes, *(str(m) for m in expired))
+            pipe.execute()
+
+        self._call(run)
+
+    # -- reads -----------------------------------------------------------------------------
+    def read_snapshot(self, window_s: int) -> Snapshot:
+        """Everything the dashboard shows, read in one transaction (one round trip).
+
+        Which bucket keys to read depends on the stream clock, so the read is planned from the
+        clock seen last time; when the clock has moved to another minute (or the topics
+        changed) since, the read is repeated with the new plan.
+        """
+        started = time.perf_counter()
+        if self._topics is None or self._clock_guess_s is None:
+            self._refresh_guess()
+        for _attempt in range(5):
+            snapshot = self._try_read(window_s, started)
+            if snapshot is not None:
+                return snapshot
+        raise StoreUnavailable("the stream clock moved on every read; try again")
+
+    def _try_read(self, window_s: int, started: float) -> Snapshot | None:
+        keys = self.keys
+        topics = self._topics or ()
+        guess_s = self._clock_guess_s
+        plan = _ReadPlan.for_clock(guess_s, window_s)
+        scratch = keys.scratch(uuid.uuid4().hex[:12])
+
+        def run() -> list[Any]:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hgetall(keys.meta)
+            pipe.hgetall(keys.totals)
+            pipe.zscore(keys.clock, "clock")
+            pipe.hgetall(keys.status)
+            for minute in plan.rate_minutes:
+                pipe.hgetall(keys.rate(minute))
+            for topic in topics:
+                if plan.window_minutes:
+                    # weights -1: ascending rank = count descending, ties by word ascending
+                    pipe.zunionstore(scratch, {keys.keywords(topic.name, m): -1 for m in plan.window_minutes})
+                    pipe.zrange(scratch, 0, 9, withscores=True)
+                    pipe.pfcount(*(keys.authors(topic.name, m) for m in plan.window_minutes))
+            pipe.unlink(scratch)
+            return pipe.execute()
+
+        replies = self._call(run)
+        meta = _parse_meta(replies[0])
+        clock_ms = int(float(replies[2])) if replies[2] is not None else None
+        clock_s = clock_ms // 1000 if clock_ms is not None else None
+        new_topics = meta.topics if meta else ()
+        self._clock_guess_s = clock_s
+        if new_topics != topics or _ReadPlan.for_clock(clock_s, window_s) != plan:
+            self._topics = new_topics
+            return None
+        n_rates = len(plan.rate_minutes)
+        rate_by_minute = dict(zip(plan.rate_minutes, replies[4 : 4 + n_rates]))
+        top: dict[str, list[tuple[str, int]]] = {}
+        authors: dict[str, int] = {}
+        if plan.window_minutes:
+            offset = 4 + n_rates
+            for i, topic in enumerate(topics):
+                ranked = replies[offset + 3 * i + 1]
+                top[topic.name] = [(word, int(-score)) for word, score in ranked]
+                authors[topic.name] = int(replies[offset + 3 * i + 2])
+        return _build_snapshot(
+            namespace=self.namespace,
+            meta=meta,
+            totals=replies[1],
+            status=replies[3],
+            clock_ms=clock_ms,
+            window_s=window_s,
+            rate_by_minute=rate_by_minute,
+            top_keywords=top,
+            unique_authors=authors,
+            round_trip_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def _refresh_guess(self) -> None:
+        def run() -> list[Any]:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.hgetall(self.keys.meta)
+            pipe.zscore(self.keys.clock, "clock")
+            return pipe.execute()
+
+        raw_meta, clock = self._call(run)
+        meta = _parse_meta(raw_meta)
+        self._topics = meta.topics if meta else ()
+        self._clock_guess_s = int(float(clock)) // 1000 if clock is not None else None
+
+    # -- admin -----------------------------------------------------------------------------
+    def reset(self) -> int:
+        """Delete every key of the namespace (SCAN, never KEYS); returns how many."""
+
+        def run() -> int:
+            deleted = 0
+            batch: list[str] = []
+            for key in self.client.scan_iter(match=self.keys.match_all(), count=1000):
+                batch.append(key)
+                if len(batch) >= 500:
+                    deleted += self.client.unlink(*batch)
+                    batch.clear()
+            if batch:
+                deleted += self.client.unlink(*batch)
+            return deleted
+
+        count = self._call(run)
+        self._topics = None
+        self._clock_guess_s = None
+        return count
+
+
+def window_minutes(clock_s: int, window_s: int) -> tuple[int, ...]:
+    """Minute buckets overlapping the window (clock_s - window_s, clock_s]."""
+    return tuple(range((clock_s - window_s + 1) // 60, clock_s // 60 + 1))
+
+
+@dataclass(frozen=True)
+class _ReadPlan:
+    """Bucket minutes a snapshot read needs for a given stream clock."""
+
+    rate_minutes: tuple[int, ...]
+    window_minutes: tuple[int, ...]
+
+    @classmethod
+    def for_clock(cls, clock_s: int | None, window_s: int) -> _ReadPlan:
+        if clock_s is None:
+            return cls((), ())
+        span = max(window_s, RATE_SPAN_S)
+        return cls(
+            tuple(range((clock_s - span) // 60, clock_s // 60 + 1)),
+            window_minutes(clock_s, window_s),
+        )
+
+
+def series_bucket_s(window_s: int) -> int:
+    if window_s <= 300:
+        return 1
+    if window_s <= 900:
+        return 10
+    return 60
+
+
+def _parse_meta(raw: dict[str, str]) -> Meta | None:
+    if not raw or "topics" not in raw:
+        return None
+    try:
+        topics = tuple(Topic(str(n), tuple(str(k) for k in kws)) for n, kws in json.loads(raw["topics"]))
+    except (ValueError, TypeError):
+        topics = ()
+    return Meta(topics=topics, source=raw.get("source", "unknown"), is_demo=raw.get("demo") == "1")
+
+
+def _build_snapshot(
+    *,
+    namespace: str,
+    meta: Meta | None,
+    totals: dict[str, str],
+    status: dict[str, str],
+    clock_ms: int | None,
+    window_s: int,
+    rate_by_minute: dict[int, dict[str, str]],
+    top_keywords: dict[str, list[tuple[str, int]]],
+    unique_authors: dict[str, int],
+    round_trip_ms: float,
+) -> Snapshot:
+    topics = meta.topics if meta else ()
+    per_second: dict[str, dict[int, int]] = {ALL: {}}
+    for topic in topics:
+        per_second[topic.name] = {}
+    for minute, fields in rate_by_minute.items():
+        base = minute * 60
+        for field_name, value in fields.items():
+            key, _, sec = field_name.rpartition(":")
+            series = per_second.get(key)
+            if series is not None and sec.isdigit():
+                series[base + int(sec)] = int(value)
+
+    def total_between(key: str, lo: int, hi: int) -> int:
+        return sum(n for s, n in per_second[key].items() if lo < s <= hi)
+
+    bucket_s = series_bucket_s(window_s)
+    if clock_ms is not None:
+        clock_s = clock_ms // 1000
+        last = clock_s // bucket_s
+    else:
+        clock_s = 0
+        last = int(time.time()) // bucket_s
+    n_buckets = max(1, window_s // bucket_s)
+    first = last - n_buckets + 1
+    counts: dict[str, tuple[int, ...]] = {}
+    for key, seconds in per_second.items():
+        buckets = [0] * n_buckets
+        for second, n in seconds.items():
+            index = second // bucket_s - first
+            if 0 <= index < n_buckets:
+                buckets[index] += n
+        counts[key] = tuple(buckets)
+
+    def rate(key: str) -> float:
+        return total_between(key, clock_s - RATE_SPAN_S, clock_s) / RATE_SPAN_S if clock_ms else 0.0
+
+    stats = tuple(
+        TopicStats(
+            name=t.name,
+            keywords=t.keywords,
+            count_total=int(totals.get(f"topic:{t.name}", 0)),
+            count_window=total_between(t.name, clock_s - window_s, clock_s) if clock_ms else 0,
+            rate_per_s=rate(t.name),
+            unique_authors=unique_authors.get(t.name, 0),
+            top_keywords=tuple(top_keywords.get(t.name, ())),
+        )
+        for t in topics
+    )
+    return Snapshot(
+        namespace=namespace,
+        source=meta.source if meta else "unknown",
+        is_demo=meta.is_demo if meta else False,
+        window_s=window_s,
+        stream_clock=datetime.fromtimestamp(clock_ms / 1000, UTC) if clock_ms is not None else None,
+        read_at=datetime.now(UTC),
+        total=int(totals.get("total", 0)),
+        control=int(totals.get("control", 0)),
+        rejected=int(totals.get("rejected", 0)),
+        duplicates=int(totals.get("duplicates", 0)),
+        total_window=total_between(ALL, clock_s - window_s, clock_s) if clock_ms else 0,
+        rate_per_s=rate(ALL),
+        topics=stats,
+        series=Series(start_epoch=first * bucket_s, bucket_s=bucket_s, counts=counts),
+        round_trip_ms=round_trip_ms,
+        collector_status=status.get("line", "") if status else "",
+    )

@@ -1,0 +1,51 @@
+"""The one command table behind the key bindings, the help screen and the command palette.
+
+Keeping them in one place (as dolphie does) means a key cannot be bound without being
+documented, or documented without being bound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Command:
+    keys: tuple[str, ...]
+    """Textual key names, e.g. `plus`, `question_mark`, `ctrl+c`."""
+    key_display: str
+    """How the keys are written on the help screen."""
+    action: str
+    """App action name (without the `action_` prefix)."""
+    description: str
+    palette: bool = True
+    """Offer it in the command palette (ctrl+p)."""
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(("q", "ctrl+c"), "q  ctrl+c", "quit", "Quit"),
+    Command(("p", "space"), "p  space", "toggle_pause", "Pause / resume the display"),
+    Command(("r",), "r", "refresh_now", "Refresh now"),
+    Command(("plus",), "+", "slower", "Refresh less often (longer interval)"),
+    Command(("minus",), "-", "faster", "Refresh more often (shorter interval)"),
+    Command(("w",), "w", "cycle_window", "Next time window (1m, 5m, 15m, 1h)"),
+    Command(("question_mark",), "?", "help", "Show this help", palette=False),
+    Command(("ctrl+p",), "ctrl+p", "command_palette", "Command palette", palette=False),
+)
+
+
+def bindings() -> list[Binding]:
+    """Textual bindings for every command; quitting wins over any focused widget."""
+    return [
+        Binding(
+            ",".join(cmd.keys),
+            cmd.action,
+            cmd.description,
+            key_display=cmd.key_display,
+            show=False,
+            priority=cmd.action == "quit",
+        )
+        for cmd in COMMANDS
+    ]

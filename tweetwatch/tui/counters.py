@@ -1,0 +1,71 @@
+"""Counter table: totals, per-topic counts, rates, unique authors and the topic ratio."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from tweetwatch.sanitize import clean_text
+from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.tui import format as fmt
+
+TOPIC_NAME_MAX = 18
+
+
+def topic_label(name: str) -> Text:
+    """A topic name as plain, sanitized text (never markup)."""
+    return Text(clean_text(name, TOPIC_NAME_MAX))
+
+
+def counters_table(snapshot: Snapshot | None) -> Table:
+    """Build the counter table; with no snapshot yet, an empty table with headings."""
+    table = Table(expand=True, box=None, pad_edge=False, header_style="bold")
+    table.add_column("topic", no_wrap=True, ratio=2)
+    table.add_column("total", justify="right", no_wrap=True, ratio=2)
+    table.add_column("window", justify="right", no_wrap=True, ratio=2)
+    table.add_column("/s", justify="right", no_wrap=True, ratio=1)
+    table.add_column("authors", justify="right", no_wrap=True, ratio=2)
+    if snapshot is None:
+        table.add_row(Text("waiting for data…", style="dim"))
+        return table
+    table.add_row(
+        Text("all", style="bold"),
+        fmt.count(snapshot.total),
+        fmt.count(snapshot.total_window),
+        fmt.rate(snapshot.rate_per_s),
+        fmt.DASH,
+    )
+    for topic in snapshot.topics:
+        table.add_row(
+            topic_label(topic.name),
+            fmt.count(topic.count_total),
+            fmt.count(topic.count_window),
+            fmt.rate(topic.rate_per_s),
+            fmt.count(topic.unique_authors),
+        )
+    if len(snapshot.topics) >= 2:
+        a, b = snapshot.topics[0], snapshot.topics[1]
+        label = Text.assemble(topic_label(a.name), ":", topic_label(b.name), style="italic")
+        table.add_row(
+            label,
+            fmt.ratio(a.count_total, b.count_total),
+            fmt.ratio(a.count_window, b.count_window),
+            "",
+            "",
+        )
+    return table
+
+
+class CountersPanel(Static):
+    """Renders `snapshot` (bound to the app's displayed snapshot) as a counter table."""
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+
+    def on_mount(self) -> None:
+        self.border_title = "counters"
+        self.update(counters_table(self.snapshot))
+
+    def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        self.update(counters_table(snapshot))

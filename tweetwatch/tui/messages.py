@@ -1,0 +1,32 @@
+"""Messages the read worker posts to the app (from its thread; `post_message` is thread-safe)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tweetwatch.store.snapshot import Snapshot
+
+
+class ReadOutcome(Message):
+    """The result of one read; `seq` tells a stale read from the newest request."""
+
+    def __init__(self, seq: int) -> None:
+        super().__init__()
+        self.seq = seq
+
+    def can_replace(self, message: Message) -> bool:
+        # A newer outcome already queued makes this one pointless (toolong's trick): after
+        # a stall the UI applies only the latest read instead of replaying a backlog.
+        return isinstance(message, ReadOutcome)
+
+
+class SnapshotReady(ReadOutcome):
+    def __init__(self, seq: int, snapshot: Snapshot) -> None:
+        super().__init__(seq)
+        self.snapshot = snapshot
+
+
+class SnapshotFailed(ReadOutcome):
+    def __init__(self, seq: int, error: str) -> None:
+        super().__init__(seq)
+        self.error = error

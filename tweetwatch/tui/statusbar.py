@@ -1,0 +1,109 @@
+"""Status bar: where the data comes from, how fresh it is, and how the dashboard is set.
+
+The left part describes the data (source, DEMO badge, Redis link, rejected count,
+collector status); the right part the clock and the dashboard's own settings (lag,
+window, refresh interval, PAUSED). Two fixed lines, so the layout never jumps as the text changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tweetwatch.sanitize import clean_text
+from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.tui import format as fmt
+
+SEPARATOR = " │ "
+SOURCE_MAX = 16
+COLLECTOR_STATUS_MAX = 40
+ERROR_MAX = 60
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """The reader's latest outcome, kept apart from the displayed (maybe paused) snapshot."""
+
+    connected: bool | None = None
+    """None before the first read has finished."""
+    round_trip_ms: float = 0.0
+    lag_s: float | None = None
+    error: str = ""
+
+
+def _join(parts: list[Text]) -> Text:
+    return Text(SEPARATOR, style="dim").join(p for p in parts if p.plain)
+
+
+def link_text(link: LinkState) -> Text:
+    if link.connected is None:
+        return Text("Redis connecting…", style="dim")
+    if not link.connected:
+        text = Text("Redis unreachable — retrying", style="bold red")
+        if link.error:
+            text.append(f" ({clean_text(link.error, ERROR_MAX)})", style="red")
+        return text
+    return Text.assemble(("Redis ", ""), ("●", "green"), f" {link.round_trip_ms:.1f}ms")
+
+
+def left_text(snapshot: Snapshot | None, link: LinkState) -> Text:
+    parts: list[Text] = []
+    if snapshot is not None:
+        if snapshot.is_demo:
+            parts.append(Text(" DEMO DATA ", style="bold reverse yellow"))
+        parts.append(Text.assemble("source ", (clean_text(snapshot.source, SOURCE_MAX), "bold")))
+    parts.append(link_text(link))
+    if snapshot is not None:
+        parts.append(Text(f"rejected {fmt.count(snapshot.rejected)}"))
+        if snapshot.collector_status:
+            status = clean_text(snapshot.collector_status, COLLECTOR_STATUS_MAX)
+            parts.append(Text(status, style="dim"))
+    return _join(parts)
+
+
+def right_text(
+    snapshot: Snapshot | None, link: LinkState, *, window_s: int, refresh_s: float, paused: bool
+) -> Text:
+    stream_clock = None if snapshot is None else snapshot.stream_clock
+    parts = [
+        Text(f"stream {fmt.clock_time(stream_clock)}Z lag {fmt.human_duration(link.lag_s)}"),
+        Text(f"window {fmt.window_label(window_s)}"),
+        Text(f"every {fmt.interval_label(refresh_s)}"),
+    ]
+    if paused:
+        parts.append(Text(" PAUSED ", style="bold reverse yellow"))
+    return _join(parts)
+
+
+class StatusBar(Widget):
+    """Bottom bar; every input is a reactive bound to the app, so it repaints by itself."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 2; }
+    """
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+    link: reactive[LinkState] = reactive(LinkState)
+    window_s: reactive[int] = reactive(300)
+    refresh_s: reactive[float] = reactive(1.0)
+    paused: reactive[bool] = reactive(False)
+
+    def render(self) -> RenderableType:
+        left = left_text(self.snapshot, self.link)
+        right = right_text(
+            self.snapshot,
+            self.link,
+            window_s=self.window_s,
+            refresh_s=self.refresh_s,
+            paused=self.paused,
+        )
+        grid = Table.grid(expand=True)
+        grid.add_column(no_wrap=True, overflow="ellipsis")
+        grid.add_row(left)
+        grid.add_row(right)
+        return grid
