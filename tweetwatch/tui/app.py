@@ -1,0 +1,246 @@
+"""The tweetwatch dashboard: a Textual app that renders Snapshots read on a timer.
+
+Data flow (the memray `live` pattern, with dolphie's rescheduled timer):
+
+    one-shot timer ─▶ thread worker: reader.read_snapshot(window)
+                          └─▶ SnapshotReady / SnapshotFailed message
+    handler (UI thread) ─▶ reactive `snapshot` inside batch_update() ─▶ panels (data-bound)
+                       └─▶ next one-shot timer, with the interval in force at that moment
+
+The timer is re-armed only after a read finishes, so a slow Redis never stacks reads up,
+and `+`/`-` take effect without restarting anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.containers import Grid, Horizontal
+from textual.events import Resize
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Static
+
+from tweetwatch.errors import StoreUnavailable
+from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.tui.chart import FrequencyChart, RateSparkline
+from tweetwatch.tui.commands import COMMANDS, bindings
+from tweetwatch.tui.counters import CountersPanel
+from tweetwatch.tui.header import HeaderInfo, HeaderTitle
+from tweetwatch.tui.help import HelpScreen
+from tweetwatch.tui.keywords import KeywordsPanel
+from tweetwatch.tui.messages import SnapshotFailed, SnapshotReady
+from tweetwatch.tui.reader import SnapshotReader
+from tweetwatch.tui.statusbar import LinkState, StatusBar
+
+REFRESH_STEPS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+"""Intervals `+` and `-` step through (seconds)."""
+DEFAULT_WINDOWS: tuple[int, ...] = (60, 300, 900, 3600)
+NARROW_WIDTH = 100
+"""Below this many columns the panels are rearranged (CSS class `narrow`)."""
+MIN_SIZE = Size(60, 18)
+"""Below this the dashboard shows a message instead of a broken layout."""
+
+
+def _local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def step_interval(current: float, direction: int) -> float:
+    """Next (`direction` 1) or previous (-1) value of REFRESH_STEPS, clamped at the ends.
+
+    A value between steps (set on the command line) moves to the neighbouring step.
+    """
+    if direction > 0:
+        return next((s for s in REFRESH_STEPS if s > current), REFRESH_STEPS[-1])
+    return next((s for s in reversed(REFRESH_STEPS) if s < current), REFRESH_STEPS[0])
+
+
+class DashboardApp(App[None]):
+    """Counter table, frequency chart, keyword panel and status bar over a SnapshotReader."""
+
+    CSS_PATH = "app.tcss"
+    BINDINGS = bindings()
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+    """The snapshot on screen (frozen while paused); panels are data-bound to it."""
+    link: reactive[LinkState] = reactive(LinkState)
+    """Outcome of the latest read, shown live even while paused."""
+    paused: reactive[bool] = reactive(False)
+    refresh_s: reactive[float] = reactive(1.0)
+    window_s: reactive[int] = reactive(300)
+    updated_at: reactive[datetime | None] = reactive(None)
+    """Clock time at which `snapshot` last changed."""
+
+    def __init__(
+        self,
+        reader: SnapshotReader,
+        *,
+        refresh_s: float = 1.0,
+        window_s: int = 300,
+        windows: tuple[int, ...] = DEFAULT_WINDOWS,
+        title: str = "tweetwatch",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """
+        Args:
+            reader: Where snapshots come from; called from a worker thread.
+            refresh_s: Seconds between the end of one read and the start of the next.
+            window_s: Initial window; added to `windows` if it is not one of them.
+            windows: Windows `w` cycles through, in seconds.
+            title: Shown at the left of the header.
+            clock: Wall clock for "updated HH:MM:SS"; inject a fixed one for tests.
+        """
+        super().__init__()
+        if refresh_s <= 0:
+            raise ValueError("refresh_s must be positive")
+        if window_s not in windows:
+            windows = tuple(sorted({*windows, window_s}))
+        self._reader = reader
+        self._windows = windows
+        self._clock = clock or _local_now
+        self._header_title = title
+        self.title = title
+        self._latest: Snapshot | None = None
+        self._seq = 0
+        self._timer: Timer | None = None
+        self.set_reactive(DashboardApp.refresh_s, refresh_s)
+        self.set_reactive(DashboardApp.window_s, window_s)
+
+    @property
+    def windows(self) -> tuple[int, ...]:
+        return self._windows
+
+    # ---- layout -------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="too-small")
+        with Horizontal(id="header"):
+            yield HeaderTitle(self._header_title, id="title").data_bind(DashboardApp.snapshot)
+            yield RateSparkline(id="sparkline").data_bind(DashboardApp.snapshot)
+            yield HeaderInfo(id="header-info").data_bind(DashboardApp.updated_at)
+        with Grid(id="body"):
+            yield CountersPanel(id="counters").data_bind(DashboardApp.snapshot)
+            yield FrequencyChart(id="chart").data_bind(DashboardApp.snapshot)
+            yield KeywordsPanel(id="keywords").data_bind(DashboardApp.snapshot)
+        yield StatusBar(id="status").data_bind(
+            DashboardApp.snapshot,
+            DashboardApp.link,
+            DashboardApp.window_s,
+            DashboardApp.refresh_s,
+            DashboardApp.paused,
+        )
+
+    def on_mount(self) -> None:
+        self._apply_size(self.size)
+        self._request_read()
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_size(event.size)
+
+    def _apply_size(self, size: Size) -> None:
+        too_small = size.width < MIN_SIZE.width or size.height < MIN_SIZE.height
+        self.set_class(size.width < NARROW_WIDTH, "narrow")
+        self.set_class(too_small, "too-small")
+        if too_small:
+            self.query_one("#too-small", Static).update(
+                f"terminal too small (need {MIN_SIZE.width}x{MIN_SIZE.height}, "
+                f"have {size.width}x{size.height})"
+            )
+
+    def watch_paused(self, paused: bool) -> None:
+        self.set_class(paused, "paused")
+
+    # ---- reading ------------------------------------------------------------------
+
+    def _request_read(self) -> None:
+        """Start a read now; any armed timer is dropped and any older read goes stale."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._seq += 1
+        self._read(self._seq, self.window_s)
+
+    @work(thread=True, exclusive=True, group="read")
+    def _read(self, seq: int, window_s: int) -> None:
+        try:
+            snapshot = self._reader.read_snapshot(window_s)
+        except StoreUnavailable as exc:
+            self.post_message(SnapshotFailed(seq, str(exc)))
+        else:
+            self.post_message(SnapshotReady(seq, snapshot))
+
+    def _schedule_next(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(self.refresh_s, self._request_read, name="refresh")
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        if message.seq != self._seq:
+            return  # superseded by a newer request (r, w), whose result re-arms the timer
+        snapshot = message.snapshot
+        self._latest = snapshot
+        with self.batch_update():
+            self.link = LinkState(True, snapshot.round_trip_ms, snapshot.lag_s)
+            if not self.paused:
+                self._show(snapshot)
+        self._schedule_next()
+
+    def on_snapshot_failed(self, message: SnapshotFailed) -> None:
+        if message.seq != self._seq:
+            return
+        # The last good snapshot stays on screen; only the link state changes.
+        self.link = LinkState(False, error=message.error)
+        self._schedule_next()
+
+    def _show(self, snapshot: Snapshot) -> None:
+        """Put `snapshot` on screen unless it would draw exactly what is there already."""
+        if snapshot.same_data(self.snapshot):
+            return
+        self.snapshot = snapshot
+        self.updated_at = self._clock()
+
+    # ---- actions (bound through the command table) --------------------------------
+
+    def action_toggle_pause(self) -> None:
+        with self.batch_update():
+            self.paused = not self.paused
+            if not self.paused and self._latest is not None:
+                self._show(self._latest)
+
+    def action_refresh_now(self) -> None:
+        self._request_read()
+
+    def action_slower(self) -> None:
+        self._set_interval(step_interval(self.refresh_s, +1))
+
+    def action_faster(self) -> None:
+        self._set_interval(step_interval(self.refresh_s, -1))
+
+    def _set_interval(self, seconds: float) -> None:
+        self.refresh_s = seconds
+        if self._timer is not None:  # waiting for the next read: re-arm with the new interval
+            self._schedule_next()
+
+    def action_cycle_window(self) -> None:
+        index = self._windows.index(self.window_s) if self.window_s in self._windows else -1
+        self.window_s = self._windows[(index + 1) % len(self._windows)]
+        self._request_read()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for cmd in COMMANDS:
+            if cmd.palette:
+                yield SystemCommand(
+                    cmd.description, f"key: {cmd.key_display}", partial(self.run_action, cmd.action)
+                )
