@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from textual.app import App
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -125,15 +126,6 @@ class FakeReader:
         return self.build(window_s)
 
 
-def with_keywords(words: tuple[tuple[str, int], ...]):  # type: ignore[no-untyped-def]
-    """A build function whose first topic has `words` as its keywords."""
-
-    def build(window_s: int) -> Snapshot:
-        return make_snapshot(window_s, trump_keywords=words)
-
-    return build
-
-
 def screen_strips(app: App) -> list[Strip]:  # type: ignore[type-arg]
     """The composited screen, as the driver would receive it (text plus styles)."""
     return app.screen._compositor.render_strips()
@@ -148,3 +140,11 @@ def text_of(widget: Widget) -> str:
     """One widget's on-screen text (border included), one line per row."""
     region = Region(0, 0, widget.outer_size.width, widget.outer_size.height)
     return "\n".join(strip.text for strip in widget.render_lines(region))
+
+
+async def settle(pilot: Pilot) -> None:  # type: ignore[type-arg]
+    """Let in-flight reads finish and their messages reach the widgets."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
@@ -19,17 +20,16 @@ def topic_label(name: str) -> Text:
     return Text(clean_text(name, TOPIC_NAME_MAX))
 
 
-def counters_table(snapshot: Snapshot | None) -> Table:
-    """Build the counter table; with no snapshot yet, an empty table with headings."""
+def counters_table(snapshot: Snapshot | None) -> RenderableType:
+    """Build the counter table, or a placeholder before the first snapshot."""
+    if snapshot is None:
+        return Text("waiting for data…", style="dim")
     table = Table(expand=True, box=None, pad_edge=False, header_style="bold")
     table.add_column("topic", no_wrap=True, ratio=2)
     table.add_column("total", justify="right", no_wrap=True, ratio=2)
     table.add_column("window", justify="right", no_wrap=True, ratio=2)
     table.add_column("/s", justify="right", no_wrap=True, ratio=1)
     table.add_column("authors", justify="right", no_wrap=True, ratio=2)
-    if snapshot is None:
-        table.add_row(Text("waiting for data…", style="dim"))
-        return table
     table.add_row(
         Text("all", style="bold"),
         fmt.count(snapshot.total),

@@ -22,7 +22,7 @@ from tweetwatch.tui import format as fmt
 SEPARATOR = " │ "
 SOURCE_MAX = 16
 COLLECTOR_STATUS_MAX = 40
-ERROR_MAX = 60
+ERROR_MAX = 120
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,14 @@ def link_text(link: LinkState) -> Text:
 
 def left_text(snapshot: Snapshot | None, link: LinkState) -> Text:
     parts: list[Text] = []
+    if link.connected is False:
+        parts.append(link_text(link))  # first, so a narrow terminal still shows why
     if snapshot is not None:
         if snapshot.is_demo:
             parts.append(Text(" DEMO DATA ", style="bold reverse yellow"))
         parts.append(Text.assemble("source ", (clean_text(snapshot.source, SOURCE_MAX), "bold")))
-    parts.append(link_text(link))
+    if link.connected is not False:
+        parts.append(link_text(link))
     if snapshot is not None:
         parts.append(Text(f"rejected {fmt.count(snapshot.rejected)}"))
         if snapshot.collector_status:
