@@ -1,0 +1,26 @@
+"""Helpers shared by the tests (importable as `support`: pyproject puts tests/ on sys.path)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REAL_DATA = REPO.parent / "shared" / "data" / "real"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
+            state_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tweetwatch ARGS` as a real process."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TWEETWATCH_", "REDIS_URL"))}
+    full_env["TWEETWATCH_CONFIG"] = str(FIXTURES / "empty-config.toml")
+    if state_dir is not None:
+        full_env["TWEETWATCH_STATE_DIR"] = str(state_dir)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "tweetwatch", *args],
+        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=REPO,
+    )

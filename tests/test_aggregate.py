@@ -1,0 +1,62 @@
+"""Aggregation and Delta merging: merge is associative and equals aggregating the union."""
+
+from __future__ import annotations
+
+from tweetwatch.pipeline.aggregate import Aggregator, Delta
+from tweetwatch.pipeline.model import Control, Reject, Tweet
+from tweetwatch.pipeline.text import Topic, TopicMatcher
+from tweetwatch.store.snapshot import ALL
+
+AGG = Aggregator(TopicMatcher((Topic("trump", ("trump",)), Topic("biden", ("biden",)))))
+
+
+def tweet(n: int, text: str, second: int = 0, author: str = "a") -> Tweet:
+    return Tweet(id=str(n), created_ms=(1_600_000_000 + second) * 1000, text=text, lang="en",
+                 author=author, hashtags=(), mentions=(), is_retweet=False, is_quote=False)
+
+
+RECORDS = [
+    tweet(1, "trump rally economy", 0, "a"),
+    tweet(2, "biden economy plan", 1, "b"),
+    tweet(3, "trump biden debate economy", 61, "a"),
+    Control("limit"),
+    Reject("not JSON"),
+    tweet(4, "nothing here", 62, "c"),
+]
+
+
+def snapshot_of(delta: Delta) -> tuple:
+    return (dict(delta.counters), dict(delta.per_second),
+            {k: dict(v) for k, v in delta.keywords.items()}, dict(delta.authors),
+            dict(delta.seen_ids), delta.clock_ms)
+
+
+def test_counts() -> None:
+    delta = AGG.build(RECORDS)
+    assert delta.counters["total"] == 4
+    assert delta.counters["control"] == 1
+    assert delta.counters["rejected"] == 1
+    assert delta.counters["topic:trump"] == 2
+    assert delta.counters["topic:biden"] == 2
+    minute0 = 1_600_000_000 // 60
+    assert delta.keywords[("trump", minute0)] == {"rally": 1, "economy": 1}
+    assert delta.per_second[(1_600_000_000, ALL)] == 1
+    assert delta.clock_ms == (1_600_000_000 + 62) * 1000
+
+
+def test_merge_equals_union_and_is_associative() -> None:
+    parts = [AGG.build(RECORDS[:2]), AGG.build(RECORDS[2:4]), AGG.build(RECORDS[4:])]
+    whole = snapshot_of(AGG.build(RECORDS))
+    left = Delta().merge(parts[0]).merge(parts[1]).merge(parts[2])
+    right_inner = Delta().merge(parts[1]).merge(parts[2])
+    right = Delta().merge(parts[0]).merge(right_inner)
+    assert snapshot_of(left) == whole
+    assert snapshot_of(right) == whole
+
+
+def test_rule_tags_override_local_matching() -> None:
+    t = Tweet(id="9", created_ms=1_600_000_000_000, text="nothing about anyone", lang=None, author=None,
+              hashtags=(), mentions=(), is_retweet=False, is_quote=False, rule_tags=("biden", "unknown"))
+    delta = AGG.build([t])
+    assert delta.counters["topic:biden"] == 1
+    assert "topic:unknown" not in delta.counters

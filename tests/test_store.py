@@ -1,0 +1,125 @@
+"""The store against real servers: atomic writes, exact windowed reads, retention, reset."""
+
+from __future__ import annotations
+
+import redis
+
+from tweetwatch.pipeline.aggregate import Aggregator
+from tweetwatch.pipeline.model import Tweet
+from tweetwatch.pipeline.text import Topic, TopicMatcher
+from tweetwatch.store.keys import Keys
+from tweetwatch.store.redis_store import Store, mask_url, open_client
+
+TOPICS = (Topic("trump", ("trump",)), Topic("biden", ("biden",)))
+AGG = Aggregator(TopicMatcher(TOPICS))
+T0 = 1_600_000_020  # an epoch second 20 s into a minute
+
+
+def tweet(n: int, text: str, second: int, author: str = "a") -> Tweet:
+    return Tweet(id=str(n), created_ms=(T0 + second) * 1000, text=text, lang="en", author=author,
+                 hashtags=(), mentions=(), is_retweet=False, is_quote=False)
+
+
+def make_store(server_url: str, namespace: str, **kw) -> Store:
+    store = Store(open_client(server_url, "test"), namespace, **kw)
+    store.write_meta(TOPICS, "replay", False)
+    return store
+
+
+def test_write_then_snapshot_is_exact(server_url: str, namespace: str) -> None:
+    store = make_store(server_url, namespace)
+    batch1 = [tweet(1, "trump economy jobs", 0, "a"), tweet(2, "trump economy", 5, "b")]
+    batch2 = [tweet(3, "biden zebra", 50, "c"), tweet(4, "trump alpha beta", 100, "a")]
+    store.write(AGG.build(batch1), TOPICS)
+    store.write(AGG.build(batch2), TOPICS)
+    snap = store.read_snapshot(3600)
+    assert snap.total == 4 and snap.total_window == 4
+    trump = snap.topic("trump")
+    assert trump is not None and trump.count_total == 3
+    # count descending, then word ascending
+    assert trump.top_keywords == (("economy", 2), ("alpha", 1), ("beta", 1), ("jobs", 1))
+    assert trump.unique_authors == 2
+    assert snap.stream_clock is not None and int(snap.stream_clock.timestamp()) == T0 + 100
+    # last 10 s of stream time holds only tweet 4
+    assert snap.rate_per_s == 0.1
+    assert sum(snap.series.counts["_all"]) == 4
+
+    short = store.read_snapshot(60)  # (T0+40, T0+100]: tweets 3 and 4
+    assert short.total_window == 2
+    assert short.topic("trump").count_window == 1
+
+
+def test_top_ten_is_exact_across_minutes(server_url: str, namespace: str) -> None:
+    store = make_store(server_url, namespace)
+    tweets = []
+    n = 0
+    # word wN appears N times, spread over three minutes so per-minute top lists differ
+    for count in range(1, 15):
+        for i in range(count):
+            n += 1
+            tweets.append(tweet(n, f"trump w{count:02d}", (i * 37) % 170))
+    store.write(AGG.build(tweets), TOPICS)
+    top = store.read_snapshot(3600).topic("trump").top_keywords
+    assert top == tuple((f"w{c:02d}", c) for c in range(14, 4, -1))
+
+
+def test_one_round_trip_when_clock_stays_in_minute(server_url: str, namespace: str) -> None:
+    store = make_store(server_url, namespace)
+    store.write(AGG.build([tweet(1, "trump", 0)]), TOPICS)
+    store.read_snapshot(300)
+    calls = []
+    original = store.client.pipeline
+
+    def counting_pipeline(*args, **kwargs):
+        calls.append(kwargs.get("transaction", True))
+        return original(*args, **kwargs)
+
+    store.client.pipeline = counting_pipeline  # count round trips on the real client
+    store.write(AGG.build([tweet(2, "trump", 1)]), TOPICS)
+    calls.clear()
+    snap = store.read_snapshot(300)
+    assert snap.total == 2
+    assert calls == [True]
+
+
+def test_retention_follows_stream_clock(server_url: str, namespace: str, client: redis.Redis) -> None:
+    store = make_store(server_url, namespace, retention_s=600)
+    keys = Keys(namespace)
+    old = [tweet(1, "trump old", 0)]
+    store.write(AGG.build(old), TOPICS)
+    old_minute = (T0) // 60
+    assert client.exists(keys.rate(old_minute))
+    new = [tweet(2, "trump new", 3600)]
+    delta = AGG.build(new)
+    plan = store.prepare({m: ids for m, ids in delta.seen_ids.items()}, delta.clock_ms)
+    assert old_minute in plan.expired_minutes
+    store.write(delta, TOPICS, plan.expired_minutes)
+    assert not client.exists(keys.rate(old_minute))
+    assert not client.exists(keys.keywords("trump", old_minute))
+    assert client.zrangebyscore(keys.minutes, "-inf", "+inf") == [str((T0 + 3600) // 60)]
+    snap = store.read_snapshot(3600)
+    assert snap.total == 2  # all-time totals are kept
+
+
+def test_prepare_reports_seen_ids(server_url: str, namespace: str) -> None:
+    store = make_store(server_url, namespace)
+    delta = AGG.build([tweet(1, "trump", 0)])
+    store.write(delta, TOPICS)
+    plan = store.prepare({T0 // 60: ["1", "2"]}, (T0 + 1) * 1000)
+    assert plan.seen == {"1"}
+
+
+def test_all_keys_share_the_namespace_hash_tag(server_url: str, namespace: str, client: redis.Redis) -> None:
+    store = make_store(server_url, namespace)
+    store.write(AGG.build([tweet(1, "trump a b", 0)]), TOPICS)
+    store.publish_status("ok")
+    keys = list(client.scan_iter(match="*" + namespace + "*"))
+    assert keys and all(k.startswith("{" + namespace + "}:") for k in keys)
+    assert store.reset() == len(keys)
+    assert not list(client.scan_iter(match="*" + namespace + "*"))
+
+
+def test_mask_url_hides_password() -> None:
+    assert mask_url("redis://user:s3cret@host:6380/0") == "redis://user:***@host:6380/0"
+    assert mask_url("rediss://:s3cret@host") == "rediss://:***@host"
+    assert mask_url("redis://host:6379") == "redis://host:6379"

@@ -1,0 +1,318 @@
+"""Command line: `tweetwatch [run|collect|dashboard|summary|reset] [options]`.
+
+Every failure the user can cause or fix ends as one line on stderr and a non-zero exit code
+(2 usage, 3 Redis unavailable, 1 anything else); tracebacks go to the log file only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import logging.handlers
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from tweetwatch import __version__
+from tweetwatch.config import SOURCES, Settings, resolve
+from tweetwatch.errors import StoreUnavailable, TweetwatchError, UsageError
+from tweetwatch.store.embedded import EmbeddedServer
+from tweetwatch.store.redis_store import Store, mask_url, open_client
+
+log = logging.getLogger("tweetwatch")
+
+COMMANDS = ("run", "collect", "dashboard", "summary", "reset")
+EXIT_INTERRUPTED = 130
+
+
+# --- argument parsing ---------------------------------------------------------------------
+
+
+def _shared_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command takes; SUPPRESS so a subcommand's copy never hides the main one."""
+    S = argparse.SUPPRESS
+    g = parser.add_argument_group("shared options")
+    g.add_argument("--redis", metavar="URL", default=S,
+                   help="Redis/Valkey URL (env TWEETWATCH_REDIS_URL, REDIS_URL); default: a private embedded server")
+    g.add_argument("--namespace", metavar="NS", default=S,
+                   help="key namespace (default 'tweetwatch'; demo data goes to 'tweetwatch-demo')")
+    g.add_argument("--track", metavar="NAME[:KW,...]", action="append", default=S,
+                   help="topic to track, repeatable (default trump:trump,realdonaldtrump and biden:biden,joebiden)")
+    g.add_argument("--replay", metavar="FILE", action="append", default=S,
+                   help="replay a JSON-lines file (v1.1 or v2, .gz too); repeatable; selects the replay source")
+    g.add_argument("--speed", metavar="N|max", default=S,
+                   help="replay pace: 1 = original pace by created_at, max = as fast as possible "
+                        "(default max for collect, 1 for run)")
+    g.add_argument("--source", choices=SOURCES, default=S, help="where posts come from (default demo)")
+    g.add_argument("--demo-rate", metavar="N", dest="demo_rate", default=S,
+                   help="mean tweets per second of the demo stream (default 20)")
+    g.add_argument("--refresh", metavar="SECONDS", default=S, help="dashboard refresh interval (default 1)")
+    g.add_argument("--window", metavar="W", default=S,
+                   help="time window for windowed figures, e.g. 1m, 5m, 15m, 1h (default 1h)")
+    g.add_argument("--config", metavar="PATH", default=S,
+                   help="TOML config file (default: <user config dir>/tweetwatch/config.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tweetwatch",
+        description="Watch a live stream of posts in your terminal: topic counts, keywords and rates.",
+        epilog="Without a command, tweetwatch runs the collector and the dashboard together (run).",
+    )
+    parser.add_argument("--version", action="version", version=f"tweetwatch {__version__}")
+    _shared_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    helps = {
+        "run": "collector and dashboard in one process (the default)",
+        "collect": "collector only, no dashboard; status lines on stderr",
+        "dashboard": "dashboard only, attached to an existing Redis/namespace",
+        "summary": "print the current aggregates once and exit",
+        "reset": "delete the namespace's keys",
+    }
+    for name in COMMANDS:
+        command = sub.add_parser(name, help=helps[name], description=helps[name])
+        _shared_options(command)
+        if name == "summary":
+            command.add_argument("--json", action="store_true", help="print JSON")
+        if name == "reset":
+            command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return parser
+
+
+# --- backend ------------------------------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    store: Store
+    embedded: EmbeddedServer | None
+    label: str
+
+
+def _setup_logging(settings: Settings, to_stderr: bool) -> Path | None:
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for noisy in ("tweepy", "urllib3", "requests", "oauthlib", "requests_oauthlib", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)  # never log request headers
+    log_path: Path | None = None
+    try:
+        settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        log_path = settings.state_dir / "tweetwatch.log"
+        handler = logging.handlers.RotatingFileHandler(log_path, maxBytes=5_000_000, backupCount=3)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    except OSError:
+        log_path = None
+    if to_stderr:
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(logging.WARNING)
+        console.setFormatter(logging.Formatter("tweetwatch: %(message)s"))
+        root.addHandler(console)
+    return log_path
+
+
+def connect(settings: Settings, role: str, wait: bool = False, stop: threading.Event | None = None) -> Backend:
+    """Connect to the configured Redis or the embedded server; optionally wait until it answers."""
+    embedded: EmbeddedServer | None = None
+    if settings.redis_url:
+        url, label = settings.redis_url, mask_url(settings.redis_url)
+    else:
+        embedded = EmbeddedServer(settings.state_dir / "valkey")
+        embedded.ensure_running()
+        url, label = embedded.url, "embedded valkey"
+    store = Store(open_client(url, role), settings.namespace, url_label=label)
+    delay = 0.5
+    while True:
+        try:
+            store.check_server()
+            return Backend(store, embedded, label)
+        except StoreUnavailable as exc:
+            if not wait or (stop is not None and stop.is_set()):
+                raise
+            log.warning("%s; retrying in %.0f s", exc, delay)
+            print(f"tweetwatch: {exc}; retrying in {delay:.0f} s", file=sys.stderr)
+            time.sleep(delay)
+            delay = min(delay * 2, 10)
+
+
+def _release(backend: Backend | None) -> None:
+    if backend is None:
+        return
+    try:
+        backend.store.client.close()
+    except Exception:
+        pass
+    if backend.embedded is not None:
+        backend.embedded.stop_if_last()
+
+
+def make_source(settings: Settings):  # noqa: ANN201 - returns a Source
+    if settings.source == "replay":
+        from tweetwatch.sources.replay import ReplaySource
+
+        return ReplaySource(settings.replay, speed=settings.speed)
+    from tweetwatch.sources.demo import DemoSource
+
+    return DemoSource(
+        topics=[(t.name, t.keywords) for t in settings.topics], rate=settings.demo_rate
+    )
+
+
+@contextmanager
+def _stop_signals(on_signal: Callable[[int], None]) -> Iterator[None]:
+    """Route SIGTERM and SIGHUP (the SSH session closing) to a clean stop."""
+    previous: dict[int, object] = {}
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        on_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_collect(settings: Settings) -> int:
+    from tweetwatch.pipeline.collector import Collector
+
+    source = make_source(settings)  # fails early on a missing replay file
+    stop = threading.Event()
+    backend = connect(settings, "collector", wait=True, stop=stop)
+    try:
+        backend.store.write_meta(settings.topics, source.label, settings.is_demo)
+        collector = Collector(
+            source, backend.store, settings.topics,
+            on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
+        )
+
+        def request_stop(_signum: int = 0) -> None:
+            collector.stop()
+
+        with _stop_signals(request_stop):
+            collector.start()
+            try:
+                while not collector.wait(0.2):
+                    pass
+            except KeyboardInterrupt:
+                request_stop()
+                print("tweetwatch: stopping; writing what was collected (ctrl+c again to abort)", file=sys.stderr)
+                collector.wait(15)
+        if collector.error is not None:
+            raise collector.error
+        if collector.stats.pending_tweets:
+            raise StoreUnavailable(
+                f"{collector.stats.pending_tweets:,} tweets could not be written: {collector.stats.last_error}"
+            )
+        return 0
+    finally:
+        _release(backend)
+
+
+def cmd_summary(settings: Settings) -> int:
+    from tweetwatch.summary import summary_dict, summary_text
+
+    backend = connect(settings, "summary")
+    try:
+        snapshot = backend.store.read_snapshot(settings.window_s)
+    finally:
+        _release(backend)
+    if settings.json:
+        print(json.dumps(summary_dict(snapshot), ensure_ascii=False))
+    else:
+        print(summary_text(snapshot))
+    return 0
+
+
+def cmd_reset(settings: Settings) -> int:
+    backend = connect(settings, "reset")
+    try:
+        if not settings.yes:
+            if not sys.stdin.isatty():
+                raise UsageError("reset needs --yes when not run from a terminal")
+            answer = input(f"Delete every key of namespace '{settings.namespace}' on {backend.label}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing deleted", file=sys.stderr)
+                return 1
+        deleted = backend.store.reset()
+        print(f"deleted {deleted} keys of namespace '{settings.namespace}'", file=sys.stderr)
+        return 0
+    finally:
+        _release(backend)
+
+
+def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
+    from tweetwatch.pipeline.collector import Collector
+    from tweetwatch.tui.app import DashboardApp
+
+    source = make_source(settings) if with_collector else None
+    backend = connect(settings, "run" if with_collector else "dashboard")
+    collector: Collector | None = None
+    try:
+        if source is not None:
+            backend.store.write_meta(settings.topics, source.label, settings.is_demo)
+            collector = Collector(source, backend.store, settings.topics)
+            collector.start()
+        reader = Store(backend.store.client, settings.namespace, url_label=backend.label)
+        window = settings.window_s if settings.window_s in (60, 300, 900, 3600) else 300
+        app = DashboardApp(reader, refresh_s=settings.refresh_s, window_s=window)
+
+        def request_exit(_signum: int) -> None:
+            loop = getattr(app, "_loop", None)
+            if loop is not None:
+                loop.call_soon_threadsafe(app.exit)
+
+        with _stop_signals(request_exit):
+            app.run()
+        if collector is not None:
+            collector.stop()
+            collector.wait(10)
+            if collector.error is not None:
+                raise collector.error
+        return 0
+    finally:
+        _release(backend)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    flags = {k: v for k, v in vars(args).items()}
+    command = flags.get("command") or "run"
+    flags["command"] = command
+    try:
+        settings = resolve(flags)
+        _setup_logging(settings, to_stderr=command in ("collect",))
+        if command == "collect":
+            return cmd_collect(settings)
+        if command == "summary":
+            return cmd_summary(settings)
+        if command == "reset":
+            return cmd_reset(settings)
+        return cmd_dashboard(settings, with_collector=command == "run")
+    except TweetwatchError as exc:
+        print(f"tweetwatch: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("tweetwatch: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `tweetwatch summary | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug: one line for the user, the traceback in the log
+        log.exception("unexpected error")
+        print(f"tweetwatch: unexpected error: {type(exc).__name__}: {exc} (details in the log file)", file=sys.stderr)
+        return 1

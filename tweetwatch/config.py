@@ -1,0 +1,238 @@
+"""Settings: flags beat environment beat the config file beat defaults.
+
+The config file is TOML, by default `<user config dir>/tweetwatch/config.toml`
+(`--config PATH` or `TWEETWATCH_CONFIG` to choose another). Keys mirror the long flags:
+
+    redis = "redis://localhost:6379/0"
+    namespace = "election"
+    source = "replay"
+    speed = "max"
+    refresh = 1.0
+    demo_rate = 40
+    track = ["trump:trump,realdonaldtrump", "biden:biden,joebiden"]
+    # or: [topics]  trump = ["trump", "realdonaldtrump"]
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from tweetwatch.errors import UsageError
+from tweetwatch.pipeline.text import Topic
+from tweetwatch.store.keys import validate_namespace, validate_topic_name
+
+DEFAULT_NAMESPACE = "tweetwatch"
+DEMO_NAMESPACE = "tweetwatch-demo"
+DEFAULT_TRACK = ("trump:trump,realdonaldtrump", "biden:biden,joebiden")
+SOURCES = ("demo", "replay")
+WINDOWS_S = (60, 300, 900, 3600)
+MAX_TOPICS = 16
+MAX_KEYWORDS = 50
+
+
+@dataclass
+class Settings:
+    command: str = "run"
+    redis_url: str | None = None
+    """None = the embedded server."""
+    namespace: str = DEFAULT_NAMESPACE
+    namespace_explicit: bool = False
+    topics: tuple[Topic, ...] = ()
+    topics_explicit: bool = False
+    source: str = "demo"
+    source_explicit: bool = False
+    replay: list[Path] = field(default_factory=list)
+    speed: float | None = None
+    """None = as fast as possible."""
+    refresh_s: float = 1.0
+    window_s: int = 3600
+    demo_rate: float = 20.0
+    state_dir: Path = field(default_factory=lambda: Path(platformdirs.user_state_dir("tweetwatch")))
+    config_path: Path | None = None
+    json: bool = False
+    yes: bool = False
+
+    @property
+    def is_demo(self) -> bool:
+        return self.source == "demo"
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir("tweetwatch")) / "config.toml"
+
+
+def load_file(path: Path, explicit: bool) -> dict[str, Any]:
+    if not path.exists():
+        if explicit:
+            raise UsageError(f"config file not found: {path}")
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+
+
+def parse_topic(spec: str) -> Topic:
+    """`name[:kw1,kw2,...]`; without keywords the name is the keyword."""
+    name, _, rest = spec.partition(":")
+    name = name.strip().casefold()
+    validate_topic_name(name)
+    keywords = tuple(k.strip() for k in rest.split(",") if k.strip()) if rest else (name,)
+    if not keywords:
+        raise UsageError(f"topic {name!r} has no keywords")
+    if len(keywords) > MAX_KEYWORDS:
+        raise UsageError(f"topic {name!r} has more than {MAX_KEYWORDS} keywords")
+    for keyword in keywords:
+        if len(keyword) > 64:
+            raise UsageError(f"keyword too long (max 64 characters): {keyword[:20]}...")
+    return Topic(name, keywords)
+
+
+def parse_topics(specs: list[str]) -> tuple[Topic, ...]:
+    topics = tuple(parse_topic(s) for s in specs)
+    names = [t.name for t in topics]
+    if len(set(names)) != len(names):
+        raise UsageError("each topic name may be given once")
+    if len(topics) > MAX_TOPICS:
+        raise UsageError(f"at most {MAX_TOPICS} topics can be tracked")
+    return topics
+
+
+def parse_speed(value: str | float | int) -> float | None:
+    text = str(value).strip().lower()
+    if text == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        raise UsageError(f"invalid speed {value!r}: use a number > 0 or 'max'") from None
+    if not speed > 0:
+        raise UsageError(f"invalid speed {value!r}: use a number > 0 or 'max'")
+    return speed
+
+
+def parse_duration(value: str | int | float) -> int:
+    """`90`, `90s`, `5m`, `1h`, `1d` -> seconds."""
+    text = str(value).strip().lower()
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        if text and text[-1] in units:
+            seconds = float(text[:-1]) * units[text[-1]]
+        else:
+            seconds = float(text)
+    except ValueError:
+        raise UsageError(f"invalid duration {value!r}: use e.g. 30s, 5m, 1h") from None
+    if not 1 <= seconds <= 86400:
+        raise UsageError(f"invalid duration {value!r}: must be between 1s and 24h")
+    return int(seconds)
+
+
+def format_duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    """Merge flags (only those the user gave), environment, config file and defaults."""
+    env = os.environ if environ is None else environ
+    settings = Settings(command=flags.get("command") or "run")
+    if env.get("TWEETWATCH_STATE_DIR"):
+        settings.state_dir = Path(env["TWEETWATCH_STATE_DIR"])
+
+    config_flag = flags.get("config") or env.get("TWEETWATCH_CONFIG")
+    config_path = Path(config_flag) if config_flag else default_config_path()
+    settings.config_path = config_path
+    file = load_file(config_path, explicit=bool(config_flag))
+
+    def pick(flag: str, env_names: tuple[str, ...], file_key: str) -> tuple[Any, bool]:
+        if flags.get(flag) is not None:
+            return flags[flag], True
+        for name in env_names:
+            if env.get(name):
+                return env[name], True
+        if file.get(file_key) is not None:
+            return file[file_key], True
+        return None, False
+
+    url, _ = pick("redis", ("TWEETWATCH_REDIS_URL", "REDIS_URL"), "redis")
+    settings.redis_url = str(url) if url else None
+
+    replay = flags.get("replay") or file.get("replay") or []
+    if isinstance(replay, str):
+        replay = [replay]
+    settings.replay = [Path(p).expanduser() for p in replay]
+
+    source, source_explicit = pick("source", ("TWEETWATCH_SOURCE",), "source")
+    if source is None:
+        source = "replay" if settings.replay else "demo"
+    source = str(source)
+    if source not in SOURCES:
+        raise UsageError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
+    if source == "replay" and not settings.replay and settings.command in ("run", "collect"):
+        raise UsageError("the replay source needs at least one --replay FILE")
+    if settings.replay and source != "replay":
+        raise UsageError(f"--replay cannot be combined with --source {source}")
+    settings.source = source
+    settings.source_explicit = source_explicit or bool(settings.replay)
+
+    namespace, ns_explicit = pick("namespace", ("TWEETWATCH_NAMESPACE",), "namespace")
+    if namespace is None:
+        collecting = settings.command in ("run", "collect")
+        demo_reader = settings.source_explicit and source == "demo"
+        namespace = DEMO_NAMESPACE if source == "demo" and (collecting or demo_reader) else DEFAULT_NAMESPACE
+    settings.namespace = validate_namespace(str(namespace))
+    settings.namespace_explicit = ns_explicit
+
+    track = flags.get("track")
+    if track:
+        settings.topics, settings.topics_explicit = parse_topics(list(track)), True
+    elif isinstance(file.get("topics"), dict):
+        specs = [f"{name}:{','.join(kws)}" for name, kws in file["topics"].items()]
+        settings.topics, settings.topics_explicit = parse_topics(specs), True
+    elif file.get("track"):
+        settings.topics, settings.topics_explicit = parse_topics(list(file["track"])), True
+    else:
+        settings.topics = parse_topics(list(DEFAULT_TRACK))
+
+    speed, speed_given = pick("speed", ("TWEETWATCH_SPEED",), "speed")
+    if speed_given:
+        settings.speed = parse_speed(speed)
+    else:
+        settings.speed = None if settings.command == "collect" else 1.0
+
+    refresh, _ = pick("refresh", ("TWEETWATCH_REFRESH",), "refresh")
+    if refresh is not None:
+        try:
+            settings.refresh_s = float(refresh)
+        except ValueError:
+            raise UsageError(f"invalid refresh interval {refresh!r}: use seconds, e.g. 1 or 0.5") from None
+        if not 0.1 <= settings.refresh_s <= 60:
+            raise UsageError("refresh interval must be between 0.1 and 60 seconds")
+
+    window, window_given = pick("window", ("TWEETWATCH_WINDOW",), "window")
+    if window_given:
+        settings.window_s = parse_duration(window)
+
+    rate, _ = pick("demo_rate", ("TWEETWATCH_DEMO_RATE",), "demo_rate")
+    if rate is not None:
+        try:
+            settings.demo_rate = float(rate)
+        except ValueError:
+            raise UsageError(f"invalid demo rate {rate!r}") from None
+        if not 0 < settings.demo_rate <= 200_000:
+            raise UsageError("demo rate must be between 0 and 200000 tweets/s")
+
+    settings.json = bool(flags.get("json"))
+    settings.yes = bool(flags.get("yes"))
+    return settings
