@@ -1,0 +1,131 @@
+"""End to end through real processes: `collect` a replay, then `summary --json` gives exact counts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import FIXTURES, run_cli
+
+
+def collect(server_url: str, namespace: str, *files: str, extra: tuple[str, ...] = ()) -> None:
+    args = ["collect", "--redis", server_url, "--namespace", namespace, *extra]
+    for name in files:
+        args += ["--replay", str(FIXTURES / name)]
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def summary(server_url: str, namespace: str, *extra: str) -> dict:
+    result = run_cli("summary", "--json", "--redis", server_url, "--namespace", namespace, *extra)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_v1_replay_exact_counts(server_url: str, namespace: str) -> None:
+    collect(server_url, namespace, "v1_mixed.jsonl")
+    data = summary(server_url, namespace)
+    assert (data["total"], data["control"], data["rejected"], data["duplicates"]) == (5, 2, 3, 1)
+    assert data["topics"]["trump"]["count"] == 3
+    assert data["topics"]["biden"]["count"] == 2
+    assert data["stream_clock"] == "2016-04-19T14:31:07Z"
+    assert data["window"] == "1h"
+    # keywords of trump tweets: 1 (rally tonight ohio), 3 (debate night economy x3 joebiden), 5 (ohio crowd crowd huge)
+    assert data["topics"]["trump"]["keywords"][:3] == [["economy", 3], ["crowd", 2], ["ohio", 2]]
+    assert ["joebiden", 1] in data["topics"]["trump"]["keywords"]
+    assert all(w not in ("trump", "realdonaldtrump") for w, _ in data["topics"]["trump"]["keywords"])
+
+
+def test_v2_replay_gzip_and_rule_tags(server_url: str, namespace: str) -> None:
+    collect(server_url, namespace, "v2_mixed.jsonl.gz")
+    data = summary(server_url, namespace)
+    assert (data["total"], data["control"], data["rejected"], data["duplicates"]) == (5, 1, 1, 0)
+    assert data["topics"]["biden"]["count"] == 2  # a matching_rules tag + a note_tweet text
+    assert data["topics"]["trump"]["count"] == 2  # a retweet's original + a search-page tweet
+
+
+def test_replaying_twice_counts_once(server_url: str, namespace: str) -> None:
+    collect(server_url, namespace, "v2_mixed.jsonl")
+    collect(server_url, namespace, "v2_mixed.jsonl.gz")
+    data = summary(server_url, namespace)
+    assert data["total"] == 5
+    assert data["duplicates"] == 5
+    assert data["control"] == 2 and data["rejected"] == 2
+
+
+def test_summary_uses_the_collectors_topics(server_url: str, namespace: str) -> None:
+    collect(server_url, namespace, "v1_mixed.jsonl", extra=("--track", "ohio:ohio"))
+    data = summary(server_url, namespace)
+    assert list(data["topics"]) == ["ohio"]
+    assert data["topics"]["ohio"]["count"] == 3
+
+
+def test_missing_replay_file_is_one_line_exit_2(server_url: str, namespace: str, tmp_path: Path) -> None:
+    result = run_cli("collect", "--redis", server_url, "--replay", str(tmp_path / "nope.jsonl"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "not found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_redis_summary_fails_with_one_line(tmp_path: Path) -> None:
+    result = run_cli("summary", "--redis", "redis://:hunter2@127.0.0.1:1/0")
+    assert result.returncode == 3
+    assert "unreachable" in result.stderr and "hunter2" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--track", "Bad Name:x"), "invalid topic name"),
+        (("--speed", "fast"), "invalid speed"),
+        (("--window", "forever"), "invalid duration"),
+        (("--namespace", "a b"), "invalid namespace"),
+        (("--source", "replay"), "needs at least one --replay"),
+    ],
+)
+def test_bad_options_are_one_line_errors(args: tuple[str, ...], message: str) -> None:
+    result = run_cli("collect", "--redis", "redis://127.0.0.1:1", *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_reset(server_url: str, namespace: str) -> None:
+    collect(server_url, namespace, "v1_mixed.jsonl")
+    no = run_cli("reset", "--redis", server_url, "--namespace", namespace)
+    assert no.returncode == 2 and "--yes" in no.stderr  # not a terminal: refuses without --yes
+    result = run_cli("reset", "--yes", "--redis", server_url, "--namespace", namespace)
+    assert result.returncode == 0, result.stderr
+    assert summary(server_url, namespace)["total"] == 0
+
+
+def test_embedded_server_by_default(state_dir: Path) -> None:
+    fixture = str(FIXTURES / "v1_mixed.jsonl")
+    result = run_cli("collect", "--replay", fixture, state_dir=state_dir)
+    assert result.returncode == 0, result.stderr
+    assert (state_dir / "valkey" / "data").is_dir()
+    # the server stopped with its last client, and its data persisted
+    assert not (state_dir / "valkey" / "valkey.sock").exists()
+    out = run_cli("summary", "--json", state_dir=state_dir)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["total"] == 5
+    pid_file = state_dir / "valkey" / "valkey.pid"
+    assert not pid_file.exists()
+
+
+def test_version_and_help() -> None:
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("tweetwatch ")
+    help_ = run_cli("--help")
+    assert help_.returncode == 0
+    for word in ("collect", "dashboard", "summary", "reset", "--redis", "--track", "--replay", "--speed"):
+        assert word in help_.stdout
+
+
+def test_collect_prints_status_lines(server_url: str, namespace: str) -> None:
+    result = run_cli("collect", "--redis", server_url, "--namespace", namespace,
+                     "--replay", str(FIXTURES / "v1_mixed.jsonl"))
+    lines = [line for line in result.stderr.splitlines() if "tweets/s" in line]
+    assert lines and "rejected 3" in lines[-1] and "tweets 5" in lines[-1]

@@ -1,0 +1,128 @@
+"""Pure pieces of the panels: formatting, chart data, interval steps, counter rows."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import pytest
+from rich.console import Console
+from tui_fakes import make_snapshot
+
+from tweetwatch.store.snapshot import ALL
+from tweetwatch.tui import format as fmt
+from tweetwatch.tui.app import REFRESH_STEPS, step_interval
+from tweetwatch.tui.chart import chart_data
+from tweetwatch.tui.counters import counters_table
+from tweetwatch.tui.statusbar import LinkState, left_text, right_text
+
+
+def plain(renderable: object, width: int = 80) -> str:
+    console = Console(width=width, color_system=None, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (None, "—"),
+        (-3.0, "0.0s"),
+        (0.42, "0.4s"),
+        (9.94, "9.9s"),
+        (42, "42s"),
+        (180, "3m"),
+        (3 * 3600 + 5, "3h"),
+        (3 * 86400, "3d"),
+        (2 * 365 * 86400 + 100, "2y"),
+    ],
+)
+def test_human_duration(seconds: float | None, text: str) -> None:
+    assert fmt.human_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "text"), [(0, 0, "—"), (5, 0, "—"), (0, 5, "—"), (3, 2, "1.50"), (1, 3, "0.33")]
+)
+def test_ratio(a: int, b: int, text: str) -> None:
+    assert fmt.ratio(a, b) == text
+
+
+@pytest.mark.parametrize(("w", "label"), [(60, "1m"), (300, "5m"), (900, "15m"), (3600, "1h"), (45, "45s")])
+def test_window_label(w: int, label: str) -> None:
+    assert fmt.window_label(w) == label
+
+
+def test_step_interval_walks_and_clamps() -> None:
+    assert step_interval(1.0, +1) == 2.0
+    assert step_interval(1.0, -1) == 0.5
+    assert step_interval(REFRESH_STEPS[-1], +1) == REFRESH_STEPS[-1]
+    assert step_interval(REFRESH_STEPS[0], -1) == REFRESH_STEPS[0]
+    assert step_interval(3.0, +1) == 5.0  # off-step values join the ladder
+    assert step_interval(3.0, -1) == 2.0
+
+
+def test_chart_per_second_for_short_windows() -> None:
+    snap = make_snapshot(300)
+    data = chart_data(snap)
+    assert data.unit == "tweets/s"
+    assert [line.label for line in data.lines] == ["all", "trump", "biden"]
+    assert data.lines[0].values == snap.series.rates(ALL)
+    assert data.length == 300
+
+
+def test_chart_fifteen_minutes_is_still_per_second() -> None:
+    snap = make_snapshot(900)
+    data = chart_data(snap)
+    assert snap.series.bucket_s == 10
+    assert data.unit == "tweets/s"
+    assert data.lines[1].values[0] == snap.series.counts["trump"][0] / 10
+
+
+def test_chart_hour_is_per_minute() -> None:
+    snap = make_snapshot(3600)
+    data = chart_data(snap)
+    assert data.unit == "tweets/min"
+    assert data.lines[1].values == tuple(float(c) for c in snap.series.counts["trump"])
+
+
+def test_x_ticks_are_stream_time_labels() -> None:
+    data = chart_data(make_snapshot(300))
+    positions, labels = data.x_ticks(60)
+    assert positions[0] == 0 and positions[-1] == 299
+    assert labels[0] == "20:10:31" and labels[-1] == "20:15:30"
+    assert len(labels) == 5
+    assert data.x_ticks(10)[1] == ["20:10:31", "20:15:30"]  # at least both ends
+
+
+def test_chart_without_data() -> None:
+    snap = make_snapshot(300)
+    empty = replace(snap, series=replace(snap.series, counts={}))
+    data = chart_data(empty)
+    assert data.length == 0
+    assert data.x_ticks(80) == ([], [])
+
+
+def test_counters_table_rows() -> None:
+    text = plain(counters_table(make_snapshot()))
+    assert "trump:biden" in text
+    assert "12,345" in text and "1.25" in text
+    assert "waiting for data" in plain(counters_table(None))
+
+
+def test_counters_with_one_topic_has_no_ratio_row() -> None:
+    snap = make_snapshot()
+    text = plain(counters_table(replace(snap, topics=snap.topics[:1])))
+    assert "trump" in text and ":" not in text
+
+
+def test_status_texts() -> None:
+    snap = make_snapshot(is_demo=True, source="demo")
+    left = left_text(snap, LinkState(True, 2.345, 0.4)).plain
+    assert left.startswith(" DEMO DATA ")
+    assert "Redis ● 2.3ms" in left
+    down = left_text(snap, LinkState(False, error="refused")).plain
+    assert down.startswith("Redis unreachable — retrying (refused)")
+    right = right_text(snap, LinkState(True, 1, 200 * 86400 * 2), window_s=900, refresh_s=0.5, paused=True).plain
+    assert right == "stream 20:15:30Z lag 1y │ window 15m │ every 0.5s │  PAUSED "
+    assert "connecting" in left_text(None, LinkState()).plain

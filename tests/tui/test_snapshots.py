@@ -1,0 +1,41 @@
+"""SVG snapshots of the dashboard from injected Snapshots and a fixed clock.
+
+Regenerate after an intended visual change with
+`pytest tests/tui/test_snapshots.py --snapshot-update`, then look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from tui_fakes import FakeReader, make_snapshot, settle
+
+from tweetwatch.tui.app import DashboardApp
+
+MakeApp = Callable[..., DashboardApp]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (70, 22)], ids=["80x24", "120x40", "70x22"])
+def test_dashboard(snap_compare, make_app: MakeApp, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle)
+
+
+def test_paused_demo_hour(snap_compare, make_app: MakeApp, reader: FakeReader) -> None:  # type: ignore[no-untyped-def]
+    reader.build = lambda w: make_snapshot(w, is_demo=True, source="demo", collector_status="")
+    assert snap_compare(
+        make_app(window_s=3600), terminal_size=(80, 24), press=["p"], run_before=settle
+    )
+
+
+def test_store_unreachable(snap_compare, make_app: MakeApp, reader: FakeReader) -> None:  # type: ignore[no-untyped-def]
+    reader.failure = "Redis at localhost:6379: connection refused"
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settle)
+
+
+def test_help(snap_compare, make_app: MakeApp) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(80, 24), press=["question_mark"], run_before=settle)
+
+
+def test_too_small(snap_compare, make_app: MakeApp) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(50, 15), run_before=settle)
