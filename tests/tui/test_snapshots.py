@@ -28,7 +28,17 @@ def test_paused_demo_hour(snap_compare, make_app: MakeApp, reader: FakeReader) -
     )
 
 
-def test_store_unreachable(snap_compare, make_app: MakeApp, reader: FakeReader) -> None:  # type: ignore[no-untyped-def]
+def test_store_lost_after_good_data(snap_compare, make_app: MakeApp, reader: FakeReader) -> None:  # type: ignore[no-untyped-def]
+    async def lose_redis(pilot):  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        reader.failure = "Redis at localhost:6379: connection refused"
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=lose_redis)
+
+
+def test_store_down_from_start(snap_compare, make_app: MakeApp, reader: FakeReader) -> None:  # type: ignore[no-untyped-def]
     reader.failure = "Redis at localhost:6379: connection refused"
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settle)
 

@@ -127,8 +127,8 @@ class DashboardApp(App[None]):
             yield HeaderInfo(id="header-info").data_bind(DashboardApp.updated_at)
         with Grid(id="body"):
             yield CountersPanel(id="counters").data_bind(DashboardApp.snapshot)
-            yield FrequencyChart(id="chart").data_bind(DashboardApp.snapshot)
             yield KeywordsPanel(id="keywords").data_bind(DashboardApp.snapshot)
+            yield FrequencyChart(id="chart").data_bind(DashboardApp.snapshot)
         yield StatusBar(id="status").data_bind(
             DashboardApp.snapshot,
             DashboardApp.link,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
+from textual.app import RenderResult
 from textual.reactive import reactive
 from textual.widgets import Sparkline
 from textual_plotext import PlotextPlot
@@ -95,22 +97,21 @@ class FrequencyChart(PlotextPlot):
             self.border_title = f"{self._data.unit} · {fmt.window_label(snapshot.window_s)}"
         self.refresh()
 
-    def render(self):  # type: ignore[no-untyped-def]
+    def render(self) -> RenderResult:
         # Drawn here, not in the watcher, because tick density depends on the current size.
-        plt = self.plt
-        plt.clear_figure()
         data = self._data
         if data is None or data.length == 0:
-            plt.title("waiting for data…")
-        else:
-            xs = list(range(data.length))
-            for line in data.lines:
-                plt.plot(xs, list(line.values), label=line.label, color=line.color, marker="braille")
-            positions, labels = data.x_ticks(self.size.width)
-            plt.xticks(positions, labels)
-            plt.xlim(0, max(data.length - 1, 1))
-            plt.ylim(0, None)
-            plt.ylabel(data.unit)
+            return Text("waiting for data…", style="dim")
+        plt = self.plt
+        plt.clear_figure()
+        xs = list(range(data.length))
+        for line in data.lines:
+            plt.plot(xs, list(line.values), label=line.label, color=line.color, marker="braille")
+        positions, labels = data.x_ticks(self.size.width)
+        plt.xticks(positions, labels)
+        plt.xlim(0, max(data.length - 1, 1))
+        plt.ylim(0, None)
+        plt.ylabel(data.unit)
         return super().render()
 
 

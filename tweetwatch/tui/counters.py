@@ -11,13 +11,15 @@ from textual.widgets import Static
 from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import Snapshot
 from tweetwatch.tui import format as fmt
+from tweetwatch.tui.palette import topic_color
 
 TOPIC_NAME_MAX = 18
 
 
-def topic_label(name: str) -> Text:
-    """A topic name as plain, sanitized text (never markup)."""
-    return Text(clean_text(name, TOPIC_NAME_MAX))
+def topic_label(name: str, index: int | None = None) -> Text:
+    """A topic name as plain, sanitized text (never markup), in its chart colour if indexed."""
+    style = "" if index is None else topic_color(index)
+    return Text(clean_text(name, TOPIC_NAME_MAX), style=style)
 
 
 def counters_table(snapshot: Snapshot | None) -> RenderableType:
@@ -25,7 +27,7 @@ def counters_table(snapshot: Snapshot | None) -> RenderableType:
     if snapshot is None:
         return Text("waiting for data…", style="dim")
     table = Table(expand=True, box=None, pad_edge=False, header_style="bold")
-    table.add_column("topic", no_wrap=True, ratio=2)
+    table.add_column("topic", no_wrap=True, ratio=3, min_width=12)
     table.add_column("total", justify="right", no_wrap=True, ratio=2)
     table.add_column("window", justify="right", no_wrap=True, ratio=2)
     table.add_column("/s", justify="right", no_wrap=True, ratio=1)
@@ -37,9 +39,9 @@ def counters_table(snapshot: Snapshot | None) -> RenderableType:
         fmt.rate(snapshot.rate_per_s),
         fmt.DASH,
     )
-    for topic in snapshot.topics:
+    for index, topic in enumerate(snapshot.topics):
         table.add_row(
-            topic_label(topic.name),
+            topic_label(topic.name, index),
             fmt.count(topic.count_total),
             fmt.count(topic.count_window),
             fmt.rate(topic.rate_per_s),

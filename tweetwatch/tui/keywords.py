@@ -17,9 +17,9 @@ TOP_N = 10
 KEYWORD_MAX = 24
 
 
-def topic_keywords(name: str, top: tuple[tuple[str, int], ...]) -> Table:
+def topic_keywords(index: int, name: str, top: tuple[tuple[str, int], ...]) -> Table:
     table = Table(box=None, expand=True, pad_edge=False, show_header=True, header_style="bold")
-    table.add_column(topic_label(name), no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column(topic_label(name, index), no_wrap=True, overflow="ellipsis", ratio=1)
     table.add_column("n", justify="right", no_wrap=True, style="dim")
     for word, n in top[:TOP_N]:
         table.add_row(Text(clean_text(word, KEYWORD_MAX)), fmt.count(n))
@@ -35,7 +35,7 @@ def keywords_grid(snapshot: Snapshot | None) -> RenderableType:
     grid = Table.grid(expand=True, padding=(0, 2, 0, 0))
     for _ in snapshot.topics:
         grid.add_column(ratio=1)
-    grid.add_row(*(topic_keywords(t.name, t.top_keywords) for t in snapshot.topics))
+    grid.add_row(*(topic_keywords(i, t.name, t.top_keywords) for i, t in enumerate(snapshot.topics)))
     return grid
 
 

@@ -74,7 +74,8 @@ def right_text(
 ) -> Text:
     stream_clock = None if snapshot is None else snapshot.stream_clock
     parts = [
-        Text(f"stream {fmt.clock_time(stream_clock)}Z lag {fmt.human_duration(link.lag_s)}"),
+        Text(f"stream {fmt.clock_time(stream_clock)}{'Z' if stream_clock else ''}")
+        + Text(f" lag {fmt.human_duration(link.lag_s)}"),
         Text(f"window {fmt.window_label(window_s)}"),
         Text(f"every {fmt.interval_label(refresh_s)}"),
     ]
