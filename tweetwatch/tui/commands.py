@@ -30,7 +30,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("r",), "r", "refresh_now", "Refresh now"),
     Command(("plus",), "+", "slower", "Refresh less often (longer interval)"),
     Command(("minus",), "-", "faster", "Refresh more often (shorter interval)"),
-    Command(("w",), "w", "cycle_window", "Next time window (cycles 1m, 5m, 15m, 1h by default)"),
+    Command(("w",), "w", "cycle_window", "Cycle the time window (1m, 5m, 15m, 1h)"),
     Command(("question_mark",), "?", "help", "Show this help", palette=False),
     Command(("ctrl+p",), "ctrl+p", "command_palette", "Command palette", palette=False),
 )
