@@ -78,8 +78,10 @@ class Delta:
 class Aggregator:
     """Turns records into a Delta: matches topics, tokenizes and counts."""
 
-    def __init__(self, matcher: TopicMatcher) -> None:
+    def __init__(self, matcher: TopicMatcher, use_rule_tags: bool = True) -> None:
         self.matcher = matcher
+        self.use_rule_tags = use_rule_tags
+        """Trust upstream `matching_rules` tags (X stream and its archives) over local matching."""
         self._topic_names = {t.name for t in matcher.topics}
 
     def build(self, records: Iterable[Record], duplicates: int = 0) -> Delta:
@@ -87,65 +89,105 @@ class Aggregator:
         counters = delta.counters
         if duplicates:
             counters["duplicates"] += duplicates
+        tweets: list[Tweet] = []
+        control = rejected = 0
         for record in records:
-            if isinstance(record, Tweet):
-                self._add_tweet(delta, record)
-            elif isinstance(record, Control):
-                counters["control"] += 1
-            elif isinstance(record, Reject):
-                counters["rejected"] += 1
+            kind = record.__class__
+            if kind is Tweet:
+                tweets.append(record)  # type: ignore[arg-type]
+            elif kind is Control:
+                control += 1
+            elif kind is Reject:
+                rejected += 1
+        if control:
+            counters["control"] += control
+        if rejected:
+            counters["rejected"] += rejected
+        if tweets:
+            self._add_tweets(delta, tweets)
         return delta
 
-    def _add_tweet(self, delta: Delta, tweet: Tweet) -> None:
-        counters = delta.counters
-        counters["total"] += 1
-        if tweet.is_retweet:
-            counters["retweets"] += 1
-        if tweet.is_quote:
-            counters["quotes"] += 1
-        if tweet.is_reply:
-            counters["replies"] += 1
-        if tweet.has_link:
-            counters["links"] += 1
-        second = tweet.created_ms // 1000
-        minute = second // 60
-        delta.per_second[(second, ALL)] += 1
-        delta.seen_ids.setdefault(minute, set()).add(tweet.id)
-        if tweet.created_ms > delta.clock_ms:
-            delta.clock_ms = tweet.created_ms
-        author = tweet.author
-        if author:
-            _add_to_set(delta.authors, (ALL, minute), author)
-
-        tokens = tokenize(tweet.matching_text)
-        if tweet.rule_tags is not None:
-            topics = [t for t in tweet.rule_tags if t in self._topic_names]
-        else:
-            topics = self.matcher.match(tokens)
-        for topic in topics:
-            counters[f"topic:{topic}"] += 1
-            delta.per_second[(second, topic)] += 1
-            words = self.matcher.keywords(topic, tokens)
-            if words:
-                bucket = delta.keywords.get((topic, minute))
-                if bucket is None:
-                    delta.keywords[(topic, minute)] = Counter(words)
-                else:
-                    bucket.update(words)
+    def _add_tweets(self, delta: Delta, tweets: list[Tweet]) -> None:
+        """The hot loop: keep attribute lookups out of it."""
+        flags: Counter[str] = Counter()
+        topic_counts: Counter[str] = Counter()
+        per_second = delta.per_second
+        keywords = delta.keywords
+        authors = delta.authors
+        seen_ids = delta.seen_ids
+        match = self.matcher.match
+        raw_words: dict[tuple[str, int], list[str]] = {}
+        """All tokens per (topic, minute); counted and filtered once per batch, not per tweet."""
+        use_rules = self.use_rule_tags
+        known = self._topic_names
+        clock = delta.clock_ms
+        topics_per_tweet: list[list[str]] = []
+        for tweet in tweets:
+            created = tweet.created_ms
+            second = created // 1000
+            minute = second // 60
+            per_second[(second, ALL)] += 1
+            ids = seen_ids.get(minute)
+            if ids is None:
+                seen_ids[minute] = {tweet.id}
+            else:
+                ids.add(tweet.id)
+            if created > clock:
+                clock = created
+            author = tweet.author
             if author:
-                _add_to_set(delta.authors, (topic, minute), author)
-        delta.latest.append(
+                _add_to_set(authors, (ALL, minute), author)
+            if tweet.is_retweet:
+                flags["retweets"] += 1
+            if tweet.is_quote:
+                flags["quotes"] += 1
+            if tweet.is_reply:
+                flags["replies"] += 1
+            if tweet.has_link:
+                flags["links"] += 1
+
+            tokens = tokenize(tweet.matching_text)
+            if use_rules and tweet.rule_tags is not None:
+                topics = [t for t in tweet.rule_tags if t in known]
+            else:
+                topics = match(tokens)
+            for topic in topics:
+                topic_counts[topic] += 1
+                per_second[(second, topic)] += 1
+                bucket = raw_words.get((topic, minute))
+                if bucket is None:
+                    raw_words[(topic, minute)] = list(tokens)
+                else:
+                    bucket.extend(tokens)
+                if author:
+                    _add_to_set(authors, (topic, minute), author)
+            topics_per_tweet.append(topics)
+        delta.clock_ms = clock
+        keep = self.matcher.keyword_counts
+        for key, tokens_of_bucket in raw_words.items():
+            counted = keep(key[0], Counter(tokens_of_bucket))
+            if counted:
+                bucket_counter = keywords.get(key)
+                if bucket_counter is None:
+                    keywords[key] = counted
+                else:
+                    bucket_counter.update(counted)
+        counters = delta.counters
+        counters["total"] += len(tweets)
+        counters.update(flags)
+        for topic, count in topic_counts.items():
+            counters[f"topic:{topic}"] += count
+        delta.latest = [
             FeedItem(
-                id=tweet.id,
-                created_ms=tweet.created_ms,
-                author=tweet.author_name or tweet.author or "",
+                id=t.id,
+                created_ms=t.created_ms,
+                author=t.author_name or t.author or "",
                 topics=tuple(topics),
-                text=tweet.text,
-                is_retweet=tweet.is_retweet,
+                text=t.text,
+                is_retweet=t.is_retweet,
             )
-        )
-        if len(delta.latest) > 2 * LATEST_PER_DELTA:
-            del delta.latest[:-LATEST_PER_DELTA]
+            for t, topics in zip(tweets[-LATEST_PER_DELTA:], topics_per_tweet[-LATEST_PER_DELTA:])
+        ]
 
 
 def _add_to_set(sets: dict[tuple[str, int], set[str]], key: tuple[str, int], value: str) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Tweet:
-    """One post, whatever shape it arrived in (v1.1, v2, demo)."""
+    """One post, whatever shape it arrived in (v1.1, v2, demo).
+
+    Not frozen: a frozen dataclass pays an `object.__setattr__` per field on construction,
+    and one of these is built per post on the hot path. Treat it as immutable anyway.
+    """
 
     id: str
     created_ms: int

@@ -164,9 +164,6 @@ _EPOCH = datetime(1970, 1, 1)
 
 def _v2(obj: dict[str, Any]) -> list[Record]:
     data = obj["data"]
-    includes = obj.get("includes")
-    referenced = _v2_included_tweets(includes)
-    rule_tags = _v2_rule_tags(obj.get("matching_rules"))
     if isinstance(data, dict):
         items = [data]
     elif isinstance(data, list):
@@ -175,9 +172,17 @@ def _v2(obj: dict[str, Any]) -> list[Record]:
         items = data
     else:
         return [Reject("v2 data is neither object nor list")]
+    includes = obj.get("includes")
+    rules = obj.get("matching_rules")
+    rule_tags = _v2_rule_tags(rules) if rules else None
+    referenced: dict[str, dict[str, Any]] | None = None
     records: list[Record] = []
     for item in items:
-        tweet = _v2_tweet(item, referenced, rule_tags) if isinstance(item, dict) else None
+        tweet = None
+        if isinstance(item, dict):
+            if referenced is None and "referenced_tweets" in item:
+                referenced = _v2_included_tweets(includes)
+            tweet = _v2_tweet(item, referenced or {}, rule_tags)
         records.append(tweet if tweet is not None else Reject("v2 data is not a tweet"))
     return records
 
@@ -200,7 +205,7 @@ def _v2_rule_tags(rules: Any) -> tuple[str, ...] | None:
 
 def _v2_text(item: Mapping[str, Any]) -> str | None:
     note = item.get("note_tweet")
-    if isinstance(note, dict) and isinstance(note.get("text"), str):
+    if note is not None and isinstance(note, dict) and isinstance(note.get("text"), str):
         return note["text"]
     text = item.get("text")
     return text if isinstance(text, str) else None
@@ -217,16 +222,18 @@ def _v2_tweet(
         return None
     created_ms = None
     created = item.get("created_at")
-    if isinstance(created, str):
-        created_ms = parse_iso_time(created)
+    if created.__class__ is str:
+        created_ms = _v2_time_fast(created)
+        if created_ms is None:
+            created_ms = parse_iso_time(created)
     if created_ms is None:
         created_ms = snowflake_ms(tweet_id)
-    if created_ms is None:
-        return None
+        if created_ms is None:
+            return None
     retweeted_text = quoted_text = None
     is_retweet = is_quote = is_reply = False
     refs = item.get("referenced_tweets")
-    if isinstance(refs, list):
+    if refs and isinstance(refs, list):
         for ref in refs:
             if not isinstance(ref, dict):
                 continue
@@ -240,24 +247,46 @@ def _v2_tweet(
             elif kind == "replied_to":
                 is_reply = True
     entities = item.get("entities")
-    if not isinstance(entities, dict):
+    if entities.__class__ is not dict:
         entities = {}
+    lang = item.get("lang")
+    author = item.get("author_id")
     return Tweet(
         id=tweet_id,
         created_ms=created_ms,
         text=text,
-        lang=_str_or_none(item.get("lang")),
-        author=_str_or_none(item.get("author_id")),
+        lang=lang[:16] if lang.__class__ is str and lang else None,
+        author=author[:64] if author.__class__ is str and author else _str_or_none(author),
         hashtags=_entity_texts(entities.get("hashtags"), "tag"),
         mentions=_entity_texts(entities.get("mentions"), "username"),
         is_retweet=is_retweet,
         is_quote=is_quote,
         is_reply=is_reply,
-        has_link=bool(entities.get("urls")) or "http" in text,
+        has_link="urls" in entities or "http" in text,
         retweeted_text=retweeted_text,
         quoted_text=quoted_text,
         rule_tags=rule_tags,
     )
+
+
+_SECOND_CACHE: dict[str, int] = {}
+
+
+def _v2_time_fast(value: str) -> int | None:
+    """The X v2 form `2021-04-01T15:52:31.000Z`, memoized per second (posts share seconds)."""
+    if len(value) != 24 or value[19] != "." or value[23] != "Z":
+        return None
+    prefix = value[:19]
+    base = _SECOND_CACHE.get(prefix)
+    if base is None:
+        base = parse_iso_time(prefix + "Z")
+        if base is None:
+            return None
+        if len(_SECOND_CACHE) > 4096:
+            _SECOND_CACHE.clear()
+        _SECOND_CACHE[prefix] = base
+    millis = value[20:23]
+    return base + int(millis) if millis.isdigit() else None
 
 
 def parse_iso_time(value: str) -> int | None:
@@ -286,6 +315,9 @@ def _bounded(ms: int) -> int | None:
 
 
 def _id_of(obj: Mapping[str, Any]) -> str | None:
+    value = obj.get("id_str") or obj.get("id")
+    if value.__class__ is str and 0 < len(value) <= 64:
+        return value
     value = obj.get("id_str")
     if isinstance(value, str) and value:
         return value[:64]
@@ -306,6 +338,10 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def _entity_texts(entities: Any, key: str) -> tuple[str, ...]:
-    if not isinstance(entities, list):
+    if not entities or entities.__class__ is not list:
         return ()
+    try:
+        return tuple([e[key][:140] for e in entities])
+    except (TypeError, KeyError):
+        pass
     return tuple(e[key][:140] for e in entities if isinstance(e, dict) and isinstance(e.get(key), str))

@@ -9,6 +9,7 @@ and `trump2020` do not match `trump`); a phrase keyword matches consecutive toke
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -68,6 +69,7 @@ class TopicMatcher:
                 else:
                     self._phrases.append((topic.name, parts))
             self._own_words[topic.name] = frozenset(own)
+        self._drop = {name: own | stopwords() for name, own in self._own_words.items()}
         self._order = {t.name: i for i, t in enumerate(topics)}
 
     def match(self, tokens: list[str]) -> list[str]:
@@ -83,13 +85,17 @@ class TopicMatcher:
             return sorted(found, key=self._order.__getitem__)
         return list(found)
 
+    def keyword_counts(self, topic: str, counts: Counter[str]) -> Counter[str]:
+        """`counts` of all tokens -> keyword counts for `topic` (same rule as `keywords`), in place."""
+        drop = self._drop[topic]
+        for word in [w for w in counts if w in drop or len(w) < 2 or w.isdecimal()]:
+            del counts[word]
+        return counts
+
     def keywords(self, topic: str, tokens: list[str]) -> list[str]:
         """Tokens that count as keywords for `topic` (stopwords, short, numeric, own words removed)."""
-        drop = self._own_words[topic]
-        stop = stopwords()
-        return [
-            t for t in tokens if len(t) > 1 and t not in stop and t not in drop and not t.isdecimal()
-        ]
+        drop = self._drop[topic]
+        return [t for t in tokens if t not in drop and len(t) > 1 and not t.isdecimal()]
 
 
 def _contains_run(tokens: list[str], parts: tuple[str, ...]) -> bool:

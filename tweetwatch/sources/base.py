@@ -15,6 +15,8 @@ from typing import Protocol
 class Source(Protocol):
     label: str
     """Short name recorded in the namespace and shown in the status bar."""
+    # Optional attribute `topics_from_rules: bool` (default False): when True, a tweet's
+    # X `matching_rules` tags decide its topics instead of local keyword matching.
 
     def lines(self, stop: threading.Event) -> Iterator[bytes]: ...
 

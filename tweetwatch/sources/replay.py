@@ -53,6 +53,8 @@ class ReplaySource:
     """None = as fast as possible; 1 = original pace; 10 = ten times faster."""
     sleep: Callable[[float], None] = time.sleep
     label: str = "replay"
+    topics_from_rules: bool = True
+    """A recorded X stream's `matching_rules` tags decide topics, as they did live."""
     _where: str = field(default="", init=False)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,104 @@
+"""Ingest benchmark: time `tweetwatch collect --speed max` on a large v2 JSON-lines file.
+
+    python bench/ingest.py                      # 300k tweets into a fresh embedded Valkey
+    python bench/ingest.py --tweets 1000000 --redis redis://localhost:6379/0
+
+Generates the file once (synthetic v2 filtered-stream lines from the demo generator, cached
+under bench/.cache/), then runs the real command line in a subprocess and prints tweets/s
+for the whole run (process start, embedded server start and final write included) and for
+the collector alone (from its own status lines). Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tweetwatch.sources.demo import DemoSource  # noqa: E402
+
+TOPICS = [("trump", ["trump", "realdonaldtrump"]), ("biden", ["biden", "joebiden"])]
+
+
+class VirtualClock:
+    """Stream time that advances only when the generator 'sleeps' (no real waiting)."""
+
+    def __init__(self, start: float) -> None:
+        self.now_s = start
+
+    def now(self) -> float:
+        return self.now_s
+
+    def sleep(self, seconds: float) -> None:
+        self.now_s += seconds
+
+
+def generate(path: Path, tweets: int, stream_rate: float) -> None:
+    clock = VirtualClock(1_700_000_000.0)
+    source = DemoSource(topics=TOPICS, rate=stream_rate, seed=7, clock=clock.now, sleep=clock.sleep, limit=tweets)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as out:
+        for line in source.lines(threading.Event()):
+            out.write(line + b"\n")
+    tmp.rename(path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tweets", type=int, default=300_000)
+    parser.add_argument("--stream-rate", type=float, default=1000.0, help="tweets per second of stream time")
+    parser.add_argument("--redis", help="server URL (default: a fresh embedded Valkey)")
+    args = parser.parse_args()
+
+    cache = ROOT / "bench" / ".cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    data = cache / f"v2-{args.tweets}-{int(args.stream_rate)}.jsonl"
+    if not data.exists():
+        started = time.perf_counter()
+        generate(data, args.tweets, args.stream_rate)
+        print(f"generated {data.name} ({data.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s")
+
+    with tempfile.TemporaryDirectory() as state:
+        env = dict(os.environ, TWEETWATCH_STATE_DIR=state)
+        namespace = f"bench{os.getpid()}"
+        cmd = [sys.executable, "-m", "tweetwatch", "collect", "--replay", str(data), "--namespace", namespace]
+        if args.redis:
+            cmd += ["--redis", args.redis]
+        started = time.perf_counter()
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+        elapsed = time.perf_counter() - started
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            return 1
+        summary = subprocess.run(
+            [sys.executable, "-m", "tweetwatch", "summary", "--json", "--namespace", namespace]
+            + (["--redis", args.redis] if args.redis else []),
+            env=env, capture_output=True, text=True, cwd=ROOT,
+        )
+        counted = json.loads(summary.stdout)
+        if args.redis:
+            subprocess.run([sys.executable, "-m", "tweetwatch", "reset", "--yes", "--namespace", namespace,
+                            "--redis", args.redis], env=env, capture_output=True, cwd=ROOT)
+    total = counted["total"] + counted["duplicates"]
+    rates = [float(r.replace(",", "")) for r in re.findall(r"· ([\d,]+) tweets/s", result.stderr)]
+    steady = [r for r in rates[1:-1] if r > 0]
+    print(f"tweets ingested : {counted['total']:,} (+{counted['duplicates']:,} duplicates)")
+    print(f"wall time       : {elapsed:.2f} s (process start to exit, server start and final write included)")
+    print(f"end to end      : {total / elapsed:,.0f} tweets/s")
+    if steady:
+        print(f"collector steady: {sum(steady) / len(steady):,.0f} tweets/s (mean of its 2 s status lines)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
