@@ -1,7 +1,8 @@
 """What every source looks like to the collector: an iterator of raw lines.
 
 Sources know nothing of Redis or the UI. `lines(stop)` yields raw lines (bytes, one JSON
-document each) until the input ends or `stop` is set; `where()` names the origin of the line
+document each) until the input ends or `stop` is set, and may yield `None` while it waits
+for data (at least every 100 ms) so the collector can flush on time; `where()` names the origin of the line
 yielded last (e.g. `file.jsonl:12`) for error messages.
 """
 
@@ -18,7 +19,9 @@ class Source(Protocol):
     # Optional attribute `topics_from_rules: bool` (default False): when True, a tweet's
     # X `matching_rules` tags decide its topics instead of local keyword matching.
 
-    def lines(self, stop: threading.Event) -> Iterator[bytes]: ...
+    def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
+        """Raw lines until the input ends or `stop` is set; `None` means "nothing yet"."""
+        ...
 
 
 def where(source: object) -> str:

@@ -55,35 +55,36 @@ class ReplaySource:
     label: str = "replay"
     topics_from_rules: bool = True
     """A recorded X stream's `matching_rules` tags decide topics, as they did live."""
-    _where: str = field(default="", init=False)
+    _name: str = field(default="", init=False)
+    _number: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         check_readable(self.paths)
 
     def where(self) -> str:
-        return self._where
+        return f"{self._name}:{self._number}"
 
-    def lines(self, stop: threading.Event) -> Iterator[bytes]:
+    def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
+        """Raw lines; `None` while pacing waits, so the collector can flush meanwhile."""
         pacer = _Pacer(self.speed, self.sleep, stop) if self.speed else None
         for path in self.paths:
             try:
                 stream = open_lines(path)
             except OSError as exc:
                 raise UsageError(f"cannot read replay file {path}: {exc.strerror or exc}") from None
-            name = path.name
+            self._name = path.name
+            self._number = 0
             with stream:
-                number = 0
                 try:
                     for line in stream:
-                        number += 1
+                        self._number += 1
+                        if pacer is not None:
+                            yield from pacer.wait_for(line)
                         if stop.is_set():
-                            return
-                        self._where = f"{name}:{number}"
-                        if pacer is not None and not pacer.wait_for(line):
                             return
                         yield line
                 except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-                    log.warning("%s: gzip data ends early after line %d (%s)", name, number, exc)
+                    log.warning("%s: gzip data ends early after line %d (%s)", path.name, self._number, exc)
                 except OSError as exc:
                     raise UsageError(f"cannot read replay file {path}: {exc}") from None
 
@@ -97,20 +98,19 @@ class _Pacer:
         self.stop = stop
         self.origin: tuple[int, float] | None = None
 
-    def wait_for(self, line: bytes) -> bool:
+    def wait_for(self, line: bytes) -> Iterator[None]:
+        """Sleep until `line` is due, yielding None every slice (at most 0.1 s)."""
         created = _first_created_ms(line)
         if created is None:
-            return True
+            return
         now = time.monotonic()
         if self.origin is None or created < self.origin[0]:
             self.origin = (created, now)
-            return True
+            return
         due = self.origin[1] + (created - self.origin[0]) / 1000 / self.speed
-        while (delay := due - time.monotonic()) > 0:
-            if self.stop.is_set():
-                return False
+        while (delay := due - time.monotonic()) > 0 and not self.stop.is_set():
             self.sleep(min(delay, 0.1))
-        return True
+            yield None
 
 
 def _first_created_ms(line: bytes) -> int | None:
