@@ -26,6 +26,7 @@ from tweetwatch.errors import StoreUnavailable
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.store.keys import Keys
+from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, join_members
 from tweetwatch.store.snapshot import ALL, Series, Snapshot, TopicStats
 
 DEFAULT_RETENTION_S = 24 * 3600
@@ -107,6 +108,7 @@ class Store:
         self.retention_s = retention_s
         self._topics: tuple[Topic, ...] | None = None
         self._clock_guess_s: int | None = None
+        self._clock_seen_ms = 0
 
     # -- plumbing --------------------------------------------------------------------------
     def _call(self, fn: Callable[[], _T]) -> _T:
@@ -170,26 +172,27 @@ class Store:
     def prepare(self, ids_by_minute: dict[int, Iterable[str]], clock_ms: int) -> WritePlan:
         """One read round trip before a write: already-counted ids and expired minutes."""
         minutes = sorted(ids_by_minute)
-        id_lists = [list(ids_by_minute[m]) for m in minutes]
+        cutoff = self.cutoff_minute(max(clock_ms, self._clock_seen_ms))
 
         def run() -> list[Any]:
             pipe = self.client.pipeline(transaction=False)
             pipe.zscore(self.keys.clock, "clock")
-            for minute, ids in zip(minutes, id_lists):
-                pipe.smismember(self.keys.seen(minute), ids)
+            pipe.zrangebyscore(self.keys.minutes, "-inf", f"({cutoff}")
+            if minutes:
+                pipe.eval(
+                    FIND_SEEN,
+                    len(minutes),
+                    *(self.keys.seen(m) for m in minutes),
+                    *(join_members(ids_by_minute[m]) for m in minutes),
+                )
             return pipe.execute()
 
         replies = self._call(run)
         stored_clock = int(float(replies[0])) if replies[0] is not None else 0
-        clock = max(stored_clock, clock_ms)
-        seen: set[str] = set()
-        for ids, flags in zip(id_lists, replies[1:]):
-            seen.update(i for i, flag in zip(ids, flags) if flag)
-        cutoff = self.cutoff_minute(clock)
-        expired = self._call(
-            lambda: self.client.zrangebyscore(self.keys.minutes, "-inf", f"({cutoff}")
-        )
-        return WritePlan(frozenset(seen), tuple(int(m) for m in expired), clock)
+        self._clock_seen_ms = max(self._clock_seen_ms, stored_clock, clock_ms)
+        expired = replies[1]
+        seen = frozenset(replies[2]) if minutes else frozenset()
+        return WritePlan(seen, tuple(int(m) for m in expired), self._clock_seen_ms)
 
     def cutoff_minute(self, clock_ms: int) -> int:
         """Minute buckets older than this are outside the retention period."""
@@ -225,18 +228,17 @@ class Store:
             for (topic, minute), words in delta.keywords.items():
                 if minute in live_set:
                     kw_key = keys.keywords(topic, minute)
-                    for word, count in words.items():
-                        pipe.zincrby(kw_key, count, word)
+                    pipe.eval(INCR_WORDS, 1, kw_key, "\n".join([f"{w} {c}" for w, c in words.items()]))
                     touched.add(kw_key)
             for (topic, minute), authors in delta.authors.items():
                 if minute in live_set:
                     au_key = keys.authors(topic, minute)
-                    pipe.pfadd(au_key, *authors)
+                    pipe.eval(ADD_MEMBERS, 1, au_key, "PFADD", join_members(authors))
                     touched.add(au_key)
             for minute, ids in delta.seen_ids.items():
                 if minute in live_set:
                     seen_key = keys.seen(minute)
-                    pipe.sadd(seen_key, *ids)
+                    pipe.eval(ADD_MEMBERS, 1, seen_key, "SADD", join_members(ids))
                     touched.add(seen_key)
             for key in touched:
                 pipe.expire(key, ttl)
