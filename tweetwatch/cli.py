@@ -213,9 +213,9 @@ def cmd_collect(settings: Settings) -> int:
                 collector.wait(15)
         if collector.error is not None:
             raise collector.error
-        if collector.stats.pending_tweets:
+        if collector.stats.unwritten_tweets:
             raise StoreUnavailable(
-                f"{collector.stats.pending_tweets:,} tweets could not be written: {collector.stats.last_error}"
+                f"{collector.stats.unwritten_tweets:,} tweets could not be written: {collector.stats.last_error}"
             )
         return 0
     finally:

@@ -1,9 +1,17 @@
 """The collector: source -> normalize -> dedupe -> aggregate -> one atomic write per batch.
 
-Every `flush_interval` seconds (or every MAX_BATCH records at full speed) the records read
-so far are deduplicated, aggregated into a Delta and written in one transaction. When Redis is away the writer keeps merging Deltas in memory (they are associative) and
-writes the merged one when Redis is back: nothing collected is lost, memory stays bounded by
-the number of distinct buckets, not the number of tweets.
+Two threads with a narrow hand-off:
+
+* the **collector thread** reads the source, normalizes each line, drops duplicates and
+  folds the records into a pending Delta; every `flush_interval` seconds (or MAX_BATCH
+  records at full speed) it merges the pending Delta into the *outbox*;
+* the **writer thread** takes the whole outbox and writes it in one MULTI/EXEC.
+
+The split lets Redis work on one batch (on its own core) while the next one is parsed; all
+CPU-bound work stays on one thread, so the two never fight over the GIL. When Redis is away
+the writer puts what it could not write back into the outbox, where new batches keep merging
+into it (Deltas are associative): memory grows with the number of distinct buckets and
+words, not with the number of tweets, and nothing collected is lost.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ DRAIN_GRACE_S = 10.0
 """After a stop request, how long to keep retrying an unreachable Redis before giving up."""
 REJECTS_LOGGED = 5
 STATUS_EVERY_S = 2.0
+UNREACHABLE = "redis unreachable"
 
 
 @dataclass
@@ -44,56 +53,12 @@ class CollectorStats:
     rejected: int = 0
     duplicates: int = 0
     written_batches: int = 0
-    pending_tweets: int = 0
-    """Counted but not yet written (Redis away)."""
+    unwritten_tweets: int = 0
+    """Counted but not yet in Redis (in flight, or held while Redis is away)."""
     state: str = "starting"
     last_error: str = ""
     rate_per_s: float = 0.0
     started: float = field(default_factory=time.monotonic)
-
-
-class CollectorStats:
-    """Counters for this run (the all-time ones live in Redis)."""
-
-    lines: int = 0
-    tweets: int = 0
-    control: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    written_batches: int = 0
-    pending_tweets: int = 0
-    """Counted but not yet written (Redis away)."""
-    state: str = "starting"
-    last_error: str = ""
-    rate_per_s: float = 0.0
-    started: float = field(default_factory=time.monotonic)
-
-
-class _RecordBuffer:
-    """Hand-over between reader and writer, bounded (the reader blocks when it is full)."""
-
-    def __init__(self, limit: int) -> None:
-        self._items: list[Record] = []
-        self._cond = threading.Condition()
-        self._limit = limit
-        self.closed = False
-
-    def put(self, records: list[Record], stop: threading.Event) -> None:
-        with self._cond:
-            while len(self._items) >= self._limit and not stop.is_set():
-                self._cond.wait(0.1)
-            self._items.extend(records)
-
-    def close(self) -> None:
-        with self._cond:
-            self.closed = True
-            self._cond.notify_all()
-
-    def take(self) -> list[Record]:
-        with self._cond:
-            items, self._items = self._items, []
-            self._cond.notify_all()
-            return items
 
 
 class Collector:
@@ -125,7 +90,13 @@ class Collector:
         self.finished = threading.Event()
         """Set once the source ended (or stop was asked) and everything was written or given up."""
         self._pending = Delta()
-        self._thread: threading.Thread | None = None
+        self._outbox = Delta()
+        self._outbox_tweets = 0
+        self._expired: set[int] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._redis_down = False
+        self._threads: list[threading.Thread] = []
         self._last_status = 0.0
         self._window_tweets = 0
         self._window_start = time.monotonic()
@@ -135,30 +106,28 @@ class Collector:
         # Each post allocates a few dozen short-lived dicts; with the default thresholds the
         # cyclic GC runs thousands of times a second and costs ~20% of ingest throughput.
         gc.set_threshold(50_000, 50, 100)
-        self._thread = threading.Thread(target=self._run, name="tweetwatch-collector", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._collect, name="tweetwatch-collector", daemon=True),
+            threading.Thread(target=self._write_loop, name="tweetwatch-writer", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         """Stop reading; what was collected is still written (see `wait`)."""
         self.stop_event.set()
+        self._wake.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.finished.wait(timeout)
 
-    # -- the collector thread --------------------------------------------------------------
-    def _run(self) -> None:
-        """Read, normalize, aggregate and write in one thread.
-
-        One thread, not a reader and a writer: the work is CPU-bound Python, so a second
-        thread only adds GIL hand-offs (measured: 17k vs 40k+ tweets/s). Sources that block
-        on the network yield `None` when idle so batches are still flushed on time.
-        """
+    # -- collector thread ------------------------------------------------------------------
+    def _collect(self) -> None:
         stats = self.stats
         stats.state = "reading"
         records: list[Record] = []
         rejects_logged = 0
         next_flush = time.monotonic() + self.flush_interval
-        next_retry = 0.0
         try:
             for line in self.source.lines(self.stop_event):
                 if line is not None:
@@ -168,14 +137,13 @@ class Collector:
                         records.extend(out)
                         if rejects_logged < REJECTS_LOGGED and out[0].__class__ is Reject:
                             rejects_logged += 1
-                            log.warning("rejected %s: %s", where(self.source), out[0].reason)
+                            log.warning("rejected %s: %s", where(self.source), out[0].reason)  # type: ignore[union-attr]
                 now = time.monotonic()
                 if now >= next_flush or len(records) >= MAX_BATCH:
                     if records:
                         self._absorb(records)
                         records = []
-                    if not self._pending.empty and now >= next_retry:
-                        next_retry = 0.0 if self._flush() else now + self.retry_interval
+                    self._hand_over()
                     self._maybe_report_status(now)
                     next_flush = now + self.flush_interval
                 if self.stop_event.is_set():
@@ -187,102 +155,132 @@ class Collector:
             self.error = TweetwatchError(f"source failed: {type(exc).__name__}: {exc}")
             log.exception("source failed")
         finally:
-            self.source_done.set()
             if records:
                 self._absorb(records)
-            self._drain()
-            stats.state = "stopped"
-            self._maybe_report_status(time.monotonic(), force=True)
-            self.finished.set()
-
-    def _drain(self) -> None:
-        """Write what is pending; while Redis is away keep retrying (bounded once stop is asked)."""
-        give_up_at: float | None = None
-        self.stats.state = "draining"
-        while not self._pending.empty:
-            if self._flush():
-                return
-            now = time.monotonic()
-            if self.stop_event.is_set():
-                give_up_at = give_up_at or now + DRAIN_GRACE_S
-                if now >= give_up_at:
-                    log.error(
-                        "stopping with %d tweets not written: Redis stayed unreachable",
-                        self.stats.pending_tweets,
-                    )
-                    return
-            self._maybe_report_status(now)
-            self.stop_event.wait(self.retry_interval)
+            self._hand_over()
+            self.source_done.set()
+            self._wake.set()
 
     def _absorb(self, records: list[Record]) -> None:
-        """Dedupe and aggregate freshly arrived records into the pending Delta."""
-        stats = self.stats
-        tweets = [r for r in records if isinstance(r, Tweet)]
-        fresh_ids = self.recent.claim([(t.id, t.created_ms) for t in tweets])
-        duplicates = len(tweets) - len(fresh_ids)
+        """Drop duplicates and aggregate freshly read records into the pending Delta."""
+        tweets = [r for r in records if r.__class__ is Tweet]
+        fresh = self.recent.claim([(t.id, t.created_ms) for t in tweets])  # type: ignore[union-attr]
         if tweets:
-            by_minute: dict[int, list[str]] = {}
-            for tweet in tweets:
-                if tweet.id in fresh_ids:
-                    by_minute.setdefault(tweet.created_ms // 60000, []).append(tweet.id)
-            clock_ms = max(t.created_ms for t in tweets)
-            try:
-                if self.stats.state == "redis unreachable":
-                    raise StoreUnavailable(self.stats.last_error)  # don't stall on every batch
-                plan = self.store.prepare(by_minute, clock_ms)
-            except StoreUnavailable as exc:
-                self._note_unavailable(exc)
-            else:
-                if plan.seen:
-                    fresh_ids -= plan.seen
-                    duplicates = len(tweets) - len(fresh_ids)
-                self._expired = plan.expired_minutes
-        kept: list[Record] = [r for r in records if not isinstance(r, Tweet) or r.id in fresh_ids]
-        if len(fresh_ids) < len(tweets):
-            # a tweet id repeated inside this batch: keep only its first occurrence
-            seen_here: set[str] = set()
-            unique: list[Record] = []
-            for record in kept:
-                if isinstance(record, Tweet):
-                    if record.id in seen_here:
+            fresh -= self._seen_in_redis(tweets, fresh)  # type: ignore[arg-type]
+        if len(fresh) < len(tweets):
+            kept: list[Record] = []
+            for record in records:
+                if record.__class__ is Tweet:
+                    if record.id not in fresh:  # type: ignore[union-attr]
                         continue
-                    seen_here.add(record.id)
-                unique.append(record)
-            kept = unique
-        delta = self.aggregator.build(kept, duplicates=duplicates)
+                    fresh.discard(record.id)  # type: ignore[union-attr]  # first copy only
+                kept.append(record)
+            records = kept
+        duplicates = len(tweets) - sum(1 for r in records if r.__class__ is Tweet)
+        delta = self.aggregator.build(records, duplicates=duplicates)
         self._pending.merge(delta)
         counters = delta.counters
+        stats = self.stats
         stats.tweets += counters["total"]
         stats.control += counters["control"]
         stats.rejected += counters["rejected"]
         stats.duplicates += duplicates
-        stats.pending_tweets += counters["total"]
         self._window_tweets += counters["total"]
 
-    _expired: tuple[int, ...] = ()
-
-    def _flush(self) -> bool:
+    def _seen_in_redis(self, tweets: list[Tweet], fresh: set[str]) -> set[str]:
+        """Ids already counted by any process (reconnect backfills, a file replayed twice)."""
+        if self._redis_down:
+            return set()  # don't stall every batch on a dead server; local dedupe still works
+        by_minute: dict[int, list[str]] = {}
+        for tweet in tweets:
+            if tweet.id in fresh:
+                by_minute.setdefault(tweet.created_ms // 60000, []).append(tweet.id)
         try:
-            self.store.write(self._pending, self.topics, self._expired)
+            plan = self.store.prepare(by_minute, max(t.created_ms for t in tweets))
         except StoreUnavailable as exc:
             self._note_unavailable(exc)
+            return set()
+        with self._lock:
+            self._expired.update(plan.expired_minutes)
+        return set(plan.seen)
+
+    def _hand_over(self) -> None:
+        """Move the pending Delta into the outbox and wake the writer."""
+        if self._pending.empty:
+            return
+        pending, self._pending = self._pending, Delta()
+        with self._lock:
+            self._outbox.merge(pending)
+            self._outbox_tweets += pending.counters["total"]
+            self.stats.unwritten_tweets = self._outbox_tweets
+        self._wake.set()
+
+    # -- writer thread ---------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        give_up_at: float | None = None
+        try:
+            while True:
+                self._wake.wait(self.retry_interval if self._redis_down else None)
+                self._wake.clear()
+                if self._write_outbox():
+                    give_up_at = None
+                done = self.source_done.is_set()
+                with self._lock:
+                    outbox_empty = self._outbox.empty
+                if done and outbox_empty:
+                    break
+                if done and self._redis_down and self.stop_event.is_set():
+                    now = time.monotonic()
+                    give_up_at = give_up_at or now + DRAIN_GRACE_S
+                    if now >= give_up_at:
+                        log.error(
+                            "stopping with %d tweets not written: Redis stayed unreachable",
+                            self.stats.unwritten_tweets,
+                        )
+                        break
+                if done and self._redis_down:
+                    self._maybe_report_status(time.monotonic())
+        finally:
+            self.stats.state = "stopped"
+            self._maybe_report_status(time.monotonic(), force=True)
+            self.finished.set()
+
+    def _write_outbox(self) -> bool:
+        with self._lock:
+            delta, self._outbox = self._outbox, Delta()
+            expired = sorted(self._expired)
+            self._expired.clear()
+            tweets, self._outbox_tweets = self._outbox_tweets, 0
+        if delta.empty:
+            return True
+        try:
+            self.store.write(delta, self.topics, expired)
+        except StoreUnavailable as exc:
+            with self._lock:  # put it back; newer batches merge into it meanwhile
+                self._outbox = delta.merge(self._outbox)
+                self._outbox_tweets += tweets
+                self._expired.update(expired)
+                self.stats.unwritten_tweets = self._outbox_tweets
+            self._note_unavailable(exc)
             return False
-        self._pending = Delta()
-        self._expired = ()
-        self.stats.pending_tweets = 0
         self.stats.written_batches += 1
-        if self.stats.state == "redis unreachable":
-            log.info("Redis reachable again; pending aggregates written")
+        with self._lock:
+            self.stats.unwritten_tweets = self._outbox_tweets
+        if self._redis_down:
+            log.info("Redis reachable again; held aggregates written")
+            self._redis_down = False
         self.stats.state = "reading" if not self.source_done.is_set() else "draining"
         self.stats.last_error = ""
         return True
 
     def _note_unavailable(self, exc: StoreUnavailable) -> None:
-        if self.stats.state != "redis unreachable":
+        if not self._redis_down:
             log.warning("%s; holding aggregates in memory and retrying", exc)
-        self.stats.state = "redis unreachable"
+        self._redis_down = True
+        self.stats.state = UNREACHABLE
         self.stats.last_error = str(exc)
 
+    # -- status ----------------------------------------------------------------------------
     def _maybe_report_status(self, now: float, force: bool = False) -> None:
         if not force and now - self._last_status < STATUS_EVERY_S:
             return
@@ -294,7 +292,7 @@ class Collector:
         line = self.status_line()
         if self.on_status is not None:
             self.on_status(line)
-        if self.stats.state != "redis unreachable":
+        if not self._redis_down:
             try:
                 self.store.publish_status(line)
             except StoreUnavailable:
@@ -311,6 +309,6 @@ class Collector:
             f"duplicates {s.duplicates:,}",
             s.state,
         ]
-        if s.pending_tweets and s.state == "redis unreachable":
-            parts.append(f"{s.pending_tweets:,} held in memory")
+        if s.unwritten_tweets and s.state == UNREACHABLE:
+            parts.append(f"{s.unwritten_tweets:,} held in memory")
         return " · ".join(parts)
