@@ -30,6 +30,8 @@ from tweetwatch.store.redis_store import Store, mask_url, open_client
 log = logging.getLogger("tweetwatch")
 
 COMMANDS = ("run", "collect", "dashboard", "summary", "reset")
+SUMMARY_WINDOW_S = 3600
+DASHBOARD_WINDOW_S = 300
 EXIT_INTERRUPTED = 130
 
 
@@ -56,7 +58,7 @@ def _shared_options(parser: argparse.ArgumentParser) -> None:
                    help="mean tweets per second of the demo stream (default 20)")
     g.add_argument("--refresh", metavar="SECONDS", default=S, help="dashboard refresh interval (default 1)")
     g.add_argument("--window", metavar="W", default=S,
-                   help="time window for windowed figures, e.g. 1m, 5m, 15m, 1h (default 1h)")
+                   help="time window for windowed figures, e.g. 1m, 5m, 15m, 1h (default: 5m dashboard, 1h summary)")
     g.add_argument("--config", metavar="PATH", default=S,
                    help="TOML config file (default: <user config dir>/tweetwatch/config.toml)")
 
@@ -227,7 +229,7 @@ def cmd_summary(settings: Settings) -> int:
 
     backend = connect(settings, "summary")
     try:
-        snapshot = backend.store.read_snapshot(settings.window_s)
+        snapshot = backend.store.read_snapshot(settings.window_s or SUMMARY_WINDOW_S)
     finally:
         _release(backend)
     if settings.json:
@@ -267,8 +269,7 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
             collector = Collector(source, backend.store, settings.topics)
             collector.start()
         reader = Store(backend.store.client, settings.namespace, url_label=backend.label)
-        window = settings.window_s if settings.window_s in (60, 300, 900, 3600) else 300
-        app = DashboardApp(reader, refresh_s=settings.refresh_s, window_s=window)
+        app = DashboardApp(reader, refresh_s=settings.refresh_s, window_s=settings.window_s or DASHBOARD_WINDOW_S)
 
         def request_exit(_signum: int) -> None:
             loop = getattr(app, "_loop", None)

@@ -51,7 +51,8 @@ class Settings:
     speed: float | None = None
     """None = as fast as possible."""
     refresh_s: float = 1.0
-    window_s: int = 3600
+    window_s: int | None = None
+    """None = the command's default (dashboard 5m, summary 1h)."""
     demo_rate: float = 20.0
     state_dir: Path = field(default_factory=lambda: Path(platformdirs.user_state_dir("tweetwatch")))
     config_path: Path | None = None
