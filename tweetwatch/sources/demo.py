@@ -33,6 +33,7 @@ What the stream looks like:
 
 from __future__ import annotations
 
+import base64
 import math
 import random
 import re
@@ -51,7 +52,7 @@ __all__ = ["DemoSource"]
 SOURCE_MARK = "tweetwatch demo"
 SAMPLE_RULE_TAG = "demo-sample"
 
-_TICK_S = 0.05
+_TICK_S = 0.1
 """Pacing granularity: tweets are generated in batches, one sleep per tick."""
 _SLEEP_SLICE_S = 0.1
 """Longest single sleep, so a stop request is noticed within this long."""
@@ -61,7 +62,8 @@ _MAX_LAG_S = 1.0
 _SNOWFLAKE_EPOCH_MS = 1288834974657
 _MIN_ID = 10**18  # smallest 19-digit number
 _N_USERS = 3000
-_TCO_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_B64_TO_ALNUM = bytes.maketrans(b"+/", b"xQ")
+"""t.co ids are 10 alphanumerics: base64 of random bytes with the two symbols replaced."""
 
 # Burst model: bursts start at Poisson-spaced times, last 10-40 s and multiply the
 # rate by 1 + (mult - 1) * sin(pi * phase), mult ~ U(2, 4).
@@ -203,8 +205,6 @@ class _Lang:
     duo: tuple[str, ...]
     general: tuple[str, ...]
     slots: dict[str, tuple[str, ...]]
-    inline_entities: bool = True
-    """False where a hashtag could swallow the following characters (Japanese)."""
 
 
 _LANGS: tuple[tuple[_Lang, float], ...] = (
@@ -364,16 +364,16 @@ _LANGS: tuple[tuple[_Lang, float], ...] = (
         _Lang(
             "ja",
             (
-                "{K}の演説、{A} {E}",
-                "{T}の{K}の討論、見た？",
-                "{K}が{P}で支持を伸ばしているらしい",
-                "{K}、{N}について何も言わなかったね",
-                "{K}の集会すごい人 {E}",
-                "世論調査で{K}が{M}ポイント上昇",
+                "{K} の演説、{A} {E}",
+                "{T}の {K} の討論、見た？",
+                "{K} が{P}で支持を伸ばしているらしい",
+                "{K} 、{N}について何も言わなかったね",
+                "{K} の集会すごい人 {E}",
+                "世論調査で {K} が{M}ポイント上昇",
             ),
             (
-                "{K}対{L}の討論会、どっちが勝った？",
-                "{K}と{L}、{P}では接戦",
+                "{K} 対 {L} の討論会、どっちが勝った？",
+                "{K} と {L} 、{P}では接戦",
             ),
             (
                 "アメリカ大統領選、目が離せない {E}",
@@ -387,7 +387,6 @@ _LANGS: tuple[tuple[_Lang, float], ...] = (
                 "T": _words("今日|昨夜|今週"),
                 "H": _words("大統領選|アメリカ大統領選挙|米大統領選"),
             },
-            inline_entities=False,
         ),
         0.03,
     ),
@@ -453,16 +452,17 @@ class _Keyword:
     tags: tuple[str, ...]
     handle: dict[str, str] | None
     """User object for the keyword used as an @mention, if it is a valid handle."""
+    p_mention: float
+    """Probability of rendering as @handle; then up to `p_tag` as #tag; else a word."""
+    p_tag: float
 
 
 @dataclass(frozen=True)
 class _LangTables:
     code: str
-    index: int
     by_kind: tuple[tuple[_Template, ...], tuple[_Template, ...], tuple[_Template, ...]]
     """Compiled templates for no topic, one topic, two topics."""
     hashtags: tuple[str, ...]
-    inline_entities: bool
 
 
 class _Text:
@@ -514,16 +514,28 @@ class _Text:
 
     def entities(self, cut: int | None = None) -> dict[str, list[dict[str, Any]]]:
         ent: dict[str, list[dict[str, Any]]] = {}
+        if cut is None:
+            if self.hashtags:
+                ent["hashtags"] = self.hashtags
+            if self.mentions:
+                ent["mentions"] = self.mentions
+            if self.urls:
+                ent["urls"] = self.urls
+            return ent
         for key, items in (
             ("hashtags", self.hashtags),
             ("mentions", self.mentions),
             ("urls", self.urls),
         ):
-            if cut is not None:
-                items = [e for e in items if e["end"] <= cut]
-            if items:
-                ent[key] = items
+            kept = [e for e in items if e["end"] <= cut]
+            if kept:
+                ent[key] = kept
         return ent
+
+
+def _iso(ms: int) -> str:
+    sec, milli = divmod(ms, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)) + f".{milli:03d}Z"
 
 
 def _truncate(text: str, limit: int) -> str:
@@ -551,8 +563,8 @@ class _Generator:
         self.rnd = rng.random
         self.topics: list[tuple[str, tuple[str, ...]]] = []
         for name, kws in topics:
-            clean = tuple(k.strip() for k in kws if k and k.strip()) or (name,)
-            self.topics.append((name, clean))
+            stripped = tuple(k.strip() for k in kws if k and k.strip()) or (name,)
+            self.topics.append((name, stripped))
         all_kws = [k for _, kws in self.topics for k in kws]
         pattern = (
             re.compile(
@@ -572,14 +584,14 @@ class _Generator:
         # Languages: compiled templates over keyword-free vocabulary.
         self.langs: list[_LangTables] = []
         lang_weights: list[float] = []
-        for i, (lang, weight) in enumerate(_LANGS):
+        for lang, weight in _LANGS:
             slots = {k: clean(ws, ("news",)) for k, ws in lang.slots.items()}
             by_kind = (
                 tuple(_compile(t, slots) for t in clean(lang.general, ("{E}",))),
                 tuple(_compile(t, slots) for t in clean(lang.topic, ("{K} {E}",))),
                 tuple(_compile(t, slots) for t in clean(lang.duo, ("{K} {L} {E}",))),
             )
-            self.langs.append(_LangTables(lang.code, i, by_kind, slots["H"], lang.inline_entities))
+            self.langs.append(_LangTables(lang.code, by_kind, slots["H"]))
             lang_weights.append(weight)
         self.url_words = clean(_EN_NOUNS, ("news",))
 
@@ -596,10 +608,7 @@ class _Generator:
         self.kw_handles: list[tuple[dict[str, str], ...]] = []
         for _, kws in self.topics:
             infos = []
-            for kw in kws:
-                words = (kw.lower(), kw.title() if " " in kw else kw[:1].upper() + kw[1:])
-                if len(kw) <= 8:
-                    words += (kw.upper(),)
+            for i, kw in enumerate(kws):
                 tag_src = kw.replace(" ", "")
                 tags: tuple[str, ...] = ()
                 if _TAG_RE.fullmatch(tag_src):
@@ -607,7 +616,18 @@ class _Generator:
                 handle = None
                 if _HANDLE_RE.fullmatch(kw):
                     handle = {"id": str(rng.randrange(10**7, 10**10)), "name": kw, "username": kw}
-                infos.append(_Keyword(words, tags, handle))
+                words: tuple[str, ...]
+                if i == 0 or " " in kw or handle is None:
+                    # The topic's main word: mostly written out, in several casings.
+                    words = (kw.lower(), kw.title() if " " in kw else kw[:1].upper() + kw[1:])
+                    if len(kw) <= 6:
+                        words += (kw.upper(),)
+                    p_mention, p_tag = (0.12, 0.30)
+                else:
+                    # A secondary, handle-like keyword (joebiden): mostly @ or #.
+                    words = (kw.lower(),)
+                    p_mention, p_tag = (0.55, 0.80)
+                infos.append(_Keyword(words, tags, handle, p_mention, p_tag))
             self.keywords.append(tuple(infos))
             self.kw_cum.append(list(accumulate(1.0 / (i + 1) for i in range(len(infos)))))
             self.kw_tags.append(tuple(t for k in infos for t in k.tags))
@@ -617,7 +637,7 @@ class _Generator:
         n = len(self.topics)
         cats: list[tuple[int, ...]] = []
         weights: list[float] = []
-        topic_w = [rng.uniform(0.7, 1.3) for _ in range(n)]
+        topic_w = [rng.uniform(0.85, 1.15) for _ in range(n)]
         total_w = sum(topic_w) or 1.0
         share_topics = 0.75 if n >= 2 else (0.8 if n else 0.0)
         for i in range(n):
@@ -632,6 +652,7 @@ class _Generator:
         self.cats = cats
         self.cat_cum = list(accumulate(weights))
         self.pools: dict[tuple[int, ...], list[_Item]] = {c: [] for c in cats}
+        self.cat_rules = {c: [self.rules[i] for i in c] if c else self.sample_rule for c in cats}
         self.pool_max = 300
 
         # Users: invented handles; Zipf-Mandelbrot activity so some authors recur.
@@ -639,7 +660,7 @@ class _Generator:
         self.users: list[dict[str, str]] = []
         self.user_lang: list[_LangTables] = []
         seen: set[str] = set()
-        for _ in range(_N_USERS):
+        for rank in range(_N_USERS):
             username = rng.choice(_HANDLE_A) + rng.choice(("", "_", "")) + rng.choice(_HANDLE_B)
             if rng.random() < 0.5:
                 username = username[:1].upper() + username[1:]
@@ -654,14 +675,17 @@ class _Generator:
                 uid = str(rng.randrange(_MIN_ID, 2 * _MIN_ID))
             name = rng.choice(_FIRST_NAMES) + " " + rng.choice("ABCDEFGHJKLMNPRSTVWZ") + "."
             self.users.append({"id": uid, "name": name, "username": username})
-            self.user_lang.append(self.langs[bisect(lang_cum, rng.random() * lang_cum[-1])])
+            li = bisect(lang_cum, rng.random() * lang_cum[-1])
+            if rank < 100 and rng.random() < 0.8:
+                li = 0  # the most active accounts are mostly English-speaking
+            self.user_lang.append(self.langs[li])
         self.user_cum = list(accumulate(1.0 / (k + 10.0) ** 1.05 for k in range(_N_USERS)))
         self.user_total = self.user_cum[-1]
 
         self.last_id = 0
         self.last_now = -math.inf
-        self.ts_sec = -1
-        self.ts_prefix = ""
+        self.ts_sec = self.ts_ms = -1
+        self.ts_prefix = self.ts_last = ""
 
     # -- small draws
 
@@ -677,11 +701,16 @@ class _Generator:
         return self.user_lang[user_idx] if self.rnd() < 0.9 else self.langs[0]
 
     def timestamp(self, ms: int) -> str:
+        """created_at for the stream's clock (cached: consecutive calls share seconds)."""
+        if ms == self.ts_ms:
+            return self.ts_last
         sec, milli = divmod(ms, 1000)
         if sec != self.ts_sec:
             self.ts_sec = sec
             self.ts_prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
-        return f"{self.ts_prefix}.{milli:03d}Z"
+        self.ts_ms = ms
+        self.ts_last = ts = f"{self.ts_prefix}.{milli:03d}Z"
+        return ts
 
     def next_id(self, ms: int) -> str:
         sf = max((ms - _SNOWFLAKE_EPOCH_MS) << 22, _MIN_ID)
@@ -695,23 +724,23 @@ class _Generator:
         return str(max((ms - _SNOWFLAKE_EPOCH_MS) << 22, _MIN_ID) | self.rng.getrandbits(22))
 
     def tco(self) -> str:
-        return "https://t.co/" + "".join(self.rng.choices(_TCO_CHARS, k=10))
+        raw = base64.b64encode(self.rng.randbytes(8))[:10].translate(_B64_TO_ALNUM)
+        return "https://t.co/" + raw.decode()
 
     # -- text
 
-    def keyword(self, b: _Text, topic: int, lang: _LangTables) -> None:
+    def keyword(self, b: _Text, topic: int) -> None:
         rnd = self.rnd
         cum = self.kw_cum[topic]
         kws = self.keywords[topic]
         kw = kws[0] if len(kws) == 1 else kws[min(bisect(cum, rnd() * cum[-1]), len(kws) - 1)]
-        if lang.inline_entities:
-            r = rnd()
-            if r < 0.12 and kw.handle is not None:
-                b.mention(kw.handle)
-                return
-            if r < 0.30 and kw.tags:
-                b.tag(kw.tags[int(rnd() * len(kw.tags))])
-                return
+        r = rnd()
+        if r < kw.p_mention and kw.handle is not None:
+            b.mention(kw.handle)
+            return
+        if r < kw.p_tag and kw.tags:
+            b.tag(kw.tags[int(rnd() * len(kw.tags))])
+            return
         w = kw.words[int(rnd() * len(kw.words))]
         b.parts.append(w)
         b.pos += len(w)
@@ -729,7 +758,7 @@ class _Generator:
             else:
                 b.pos = pos
                 if kind == _KW:
-                    self.keyword(b, cat[val], lang)
+                    self.keyword(b, cat[val])
                 else:
                     b.tag(val[int(rnd() * len(val))])
                 pos = b.pos
@@ -750,9 +779,10 @@ class _Generator:
             if cat and rnd() < 0.5:
                 tags = self.kw_tags[cat[int(rnd() * len(cat))]] or tags
             b.tag(tags[int(rnd() * len(tags))])
-            if r < 0.08:
+            second = lang.hashtags[int(rnd() * len(lang.hashtags))]
+            if r < 0.08 and second != b.hashtags[-1]["tag"]:
                 b.add(" ")
-                b.tag(lang.hashtags[int(rnd() * len(lang.hashtags))])
+                b.tag(second)
         if cat and rnd() < 0.1:
             handles = self.kw_handles[cat[0]]
             if handles:
@@ -766,7 +796,8 @@ class _Generator:
             slug = "-".join(words[int(rnd() * len(words))].split()) + f"-{int(rnd() * 1e5)}"
             domain = _URL_DOMAINS[int(rnd() * len(_URL_DOMAINS))]
             b.add(" ")
-            b.url(self.tco(), f"https://{domain}/politics/{slug}", f"{domain}/politics/{slug[:12]}…")
+            path = f"{domain}/politics/{slug}"
+            b.url(self.tco(), "https://" + path, path[:28] + "…")
 
     # -- tweet objects
 
@@ -816,12 +847,12 @@ class _Generator:
         """A pre-existing post (minutes to hours old) to retweet, quote or reply to."""
         ms = now_ms - int(self.rng.uniform(30.0, 7200.0) * 1000)
         author_idx = self.pick_user(top)
-        data, mentioned = self.make_original(self.old_id(ms), self.timestamp(ms), author_idx, cat)
+        data, mentioned = self.make_original(self.old_id(ms), _iso(ms), author_idx, cat)
         return data, self.users[author_idx], mentioned
 
     def pooled_or_older(self, now_ms: int, cat: tuple[int, ...]) -> _Item:
         pool = self.pools[cat]
-        if pool and self.rnd() < 0.8:
+        if pool and self.rnd() < 0.9:
             return pool[int(len(pool) * self.rnd() ** 1.5)]  # early entries a bit more popular
         return self.older_item(now_ms, cat)
 
@@ -894,7 +925,10 @@ class _Generator:
             users.extend(mentioned)
             self.remember(cat, (data, author, mentioned))
 
-        if len(users) > 1:
+        if len(users) == 2:
+            if users[0]["id"] == users[1]["id"]:
+                del users[1]
+        elif len(users) > 2:
             seen: set[str] = set()
             uniq = []
             for u in users:
@@ -905,7 +939,7 @@ class _Generator:
         includes: dict[str, Any] = {"users": users}
         if tweets:
             includes["tweets"] = tweets
-        rules = [self.rules[i] for i in cat] if cat else self.sample_rule
+        rules = self.cat_rules[cat]
         return orjson.dumps({"data": data, "includes": includes, "matching_rules": rules})
 
     def retweet(self, tid: str, ts: str, author_idx: int, item: _Item) -> dict[str, Any]:
