@@ -29,7 +29,7 @@ from tweetwatch.store.redis_store import Store, mask_url, open_client
 
 log = logging.getLogger("tweetwatch")
 
-COMMANDS = ("run", "collect", "dashboard", "summary", "reset")
+COMMANDS = ("run", "collect", "dashboard", "summary", "reset", "replay", "rules")
 SUMMARY_WINDOW_S = 3600
 DASHBOARD_WINDOW_S = 300
 EXIT_INTERRUPTED = 130
@@ -61,6 +61,20 @@ def _shared_options(parser: argparse.ArgumentParser) -> None:
                    help="time window for windowed figures, e.g. 1m, 5m, 15m, 1h (default: 5m dashboard, 1h summary)")
     g.add_argument("--config", metavar="PATH", default=S,
                    help="TOML config file (default: <user config dir>/tweetwatch/config.toml)")
+    live = parser.add_argument_group("live sources")
+    live.add_argument("--bearer-token-file", metavar="PATH", dest="bearer_token_file", default=S,
+                      help="file holding the X API bearer token (or env X_BEARER_TOKEN / TWITTER_BEARER_TOKEN; "
+                           "there is deliberately no flag that takes the token itself)")
+    live.add_argument("--x-api-url", metavar="URL", dest="x_api_url", default=S,
+                      help="X API base URL, e.g. a proxy or gateway (env TWEETWATCH_X_API_URL; default https://api.x.com)")
+    live.add_argument("--rule-suffix", metavar="TEXT", dest="rule_suffix", default=S,
+                      help="appended to every X stream rule, e.g. 'lang:en -is:retweet'")
+    live.add_argument("--jetstream-url", metavar="URL", dest="jetstream_url", default=S,
+                      help="Bluesky Jetstream endpoint (default wss://jetstream2.us-east.bsky.network/subscribe)")
+    live.add_argument("--archive-dir", metavar="DIR", dest="archive_dir", default=S,
+                      help="where live sources archive raw lines (default <user data dir>/tweetwatch/archive)")
+    live.add_argument("--no-archive", action="store_true", dest="no_archive", default=S,
+                      help="do not archive raw lines of live sources")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
         "dashboard": "dashboard only, attached to an existing Redis/namespace",
         "summary": "print the current aggregates once and exit",
         "reset": "delete the namespace's keys",
+        "replay": "re-watch recorded files (archives too): collector and dashboard, like run --replay",
+        "rules": "list, sync or clear tweetwatch's X filtered-stream rules",
     }
     for name in COMMANDS:
         command = sub.add_parser(name, help=helps[name], description=helps[name])
@@ -86,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--json", action="store_true", help="print JSON")
         if name == "reset":
             command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        if name == "replay":
+            command.add_argument("files", metavar="FILE", nargs="+", help="JSON-lines files, .gz too")
+        if name == "rules":
+            command.add_argument("rules_action", metavar="ACTION", nargs="?", default="list",
+                                 choices=("list", "sync", "clear"), help="list (default), sync or clear")
     return parser
 
 
@@ -157,15 +178,33 @@ def _release(backend: Backend | None) -> None:
 
 
 def make_source(settings: Settings):  # noqa: ANN201 - returns a Source
+    """The configured source; live sources are wrapped so raw lines are archived."""
     if settings.source == "replay":
         from tweetwatch.sources.replay import ReplaySource
 
         return ReplaySource(settings.replay, speed=settings.speed)
-    from tweetwatch.sources.demo import DemoSource
+    if settings.source == "demo":
+        from tweetwatch.sources.demo import DemoSource
 
-    return DemoSource(
-        topics=[(t.name, t.keywords) for t in settings.topics], rate=settings.demo_rate
-    )
+        return DemoSource(topics=[(t.name, t.keywords) for t in settings.topics], rate=settings.demo_rate)
+    if settings.source == "x":
+        from tweetwatch.sources.x import XSource
+
+        live = XSource(
+            bearer_token=settings.bearer_token,
+            topics=settings.topics,
+            api_url=settings.x_api_url,
+            rule_suffix=settings.rule_suffix,
+        )
+    else:
+        from tweetwatch.sources.jetstream import JetstreamSource
+
+        live = JetstreamSource(url=settings.jetstream_url)
+    if not settings.archive:
+        return live
+    from tweetwatch.sources.archive import Archive, ArchivingSource
+
+    return ArchivingSource(live, Archive(settings.archive_dir, live.label))
 
 
 @contextmanager
@@ -293,6 +332,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     flags = {k: v for k, v in vars(args).items()}
     command = flags.get("command") or "run"
+    if command == "replay":  # `tweetwatch replay FILE...` is `tweetwatch run --replay FILE...`
+        flags["replay"] = [*(flags.get("replay") or []), *flags.pop("files")]
+        command = "run"
     flags["command"] = command
     try:
         settings = resolve(flags)
@@ -303,6 +345,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_summary(settings)
         if command == "reset":
             return cmd_reset(settings)
+        if command == "rules":
+            from tweetwatch.sources.x import cmd_rules
+
+            return cmd_rules(settings)
         return cmd_dashboard(settings, with_collector=command == "run")
     except TweetwatchError as exc:
         print(f"tweetwatch: {exc}", file=sys.stderr)

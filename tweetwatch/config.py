@@ -24,13 +24,17 @@ from typing import Any
 import platformdirs
 
 from tweetwatch.errors import UsageError
+from tweetwatch.secret import Secret
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.store.keys import validate_namespace, validate_topic_name
 
 DEFAULT_NAMESPACE = "tweetwatch"
 DEMO_NAMESPACE = "tweetwatch-demo"
 DEFAULT_TRACK = ("trump:trump,realdonaldtrump", "biden:biden,joebiden")
-SOURCES = ("demo", "replay")
+SOURCES = ("demo", "replay", "x", "jetstream")
+LIVE_SOURCES = ("x", "jetstream")
+DEFAULT_X_API_URL = "https://api.x.com"
+DEFAULT_JETSTREAM_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 WINDOWS_S = (60, 300, 900, 3600)
 MAX_TOPICS = 16
 MAX_KEYWORDS = 50
@@ -58,6 +62,14 @@ class Settings:
     config_path: Path | None = None
     json: bool = False
     yes: bool = False
+    bearer_token: Secret | None = field(default=None, repr=False)
+    """X API bearer token (never printed; see tweetwatch.secret)."""
+    x_api_url: str = DEFAULT_X_API_URL
+    rule_suffix: str = ""
+    jetstream_url: str = DEFAULT_JETSTREAM_URL
+    archive: bool = True
+    archive_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("tweetwatch")) / "archive")
+    rules_action: str = "list"
 
     @property
     def is_demo(self) -> bool:
@@ -174,12 +186,17 @@ def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | 
         replay = [replay]
     settings.replay = [Path(p).expanduser() for p in replay]
 
+    settings.bearer_token = _bearer_token(flags, env, file)
     source, source_explicit = pick("source", ("TWEETWATCH_SOURCE",), "source")
     if source is None:
-        source = "replay" if settings.replay else "demo"
+        source = "replay" if settings.replay else "x" if settings.bearer_token else "demo"
     source = str(source)
     if source not in SOURCES:
         raise UsageError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
+    if source == "x" and not settings.bearer_token and settings.command in ("run", "collect", "rules"):
+        raise UsageError(
+            "the x source needs a bearer token: set X_BEARER_TOKEN or use --bearer-token-file PATH"
+        )
     if source == "replay" and not settings.replay and settings.command in ("run", "collect"):
         raise UsageError("the replay source needs at least one --replay FILE")
     if settings.replay and source != "replay":
@@ -234,6 +251,52 @@ def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | 
         if not 0 < settings.demo_rate <= 200_000:
             raise UsageError("demo rate must be between 0 and 200000 tweets/s")
 
+    url, _ = pick("x_api_url", ("TWEETWATCH_X_API_URL",), "x_api_url")
+    if url:
+        settings.x_api_url = _http_url(str(url), "--x-api-url", ("http", "https"))
+    url, _ = pick("jetstream_url", ("TWEETWATCH_JETSTREAM_URL",), "jetstream_url")
+    if url:
+        settings.jetstream_url = _http_url(str(url), "--jetstream-url", ("ws", "wss"))
+    suffix, _ = pick("rule_suffix", ("TWEETWATCH_RULE_SUFFIX",), "rule_suffix")
+    settings.rule_suffix = str(suffix or "").strip()
+    archive_dir, _ = pick("archive_dir", ("TWEETWATCH_ARCHIVE_DIR",), "archive_dir")
+    if archive_dir:
+        settings.archive_dir = Path(str(archive_dir)).expanduser()
+    elif env.get("TWEETWATCH_STATE_DIR"):
+        settings.archive_dir = settings.state_dir / "archive"
+    settings.archive = not (flags.get("no_archive") or file.get("archive") is False)
+    settings.rules_action = flags.get("rules_action") or "list"
     settings.json = bool(flags.get("json"))
     settings.yes = bool(flags.get("yes"))
     return settings
+
+
+def _bearer_token(flags: dict[str, Any], env: Any, file: dict[str, Any]) -> Secret | None:
+    """From --bearer-token-file, X_BEARER_TOKEN / TWITTER_BEARER_TOKEN, or the config file.
+
+    Deliberately no flag that takes the token itself: it would sit in shell history and `ps`.
+    """
+    path = flags.get("bearer_token_file") or file.get("bearer_token_file")
+    if path:
+        try:
+            token = Path(str(path)).expanduser().read_text().strip()
+        except OSError as exc:
+            raise UsageError(f"cannot read bearer token file {path}: {exc.strerror}") from None
+        if not token:
+            raise UsageError(f"bearer token file {path} is empty")
+        return Secret(token)
+    for name in ("X_BEARER_TOKEN", "TWITTER_BEARER_TOKEN"):
+        if env.get(name):
+            return Secret(env[name])
+    if file.get("bearer_token"):
+        return Secret(str(file["bearer_token"]))
+    return None
+
+
+def _http_url(url: str, option: str, schemes: tuple[str, ...]) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise UsageError(f"invalid {option} {url!r}: expected a {' or '.join(schemes)} URL")
+    return url.rstrip("/")

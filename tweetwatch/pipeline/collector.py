@@ -309,6 +309,9 @@ class Collector:
             f"duplicates {s.duplicates:,}",
             s.state,
         ]
+        source_state = getattr(self.source, "state", "")
+        if source_state:
+            parts.insert(1, str(source_state))
         if s.unwritten_tweets and s.state == UNREACHABLE:
             parts.append(f"{s.unwritten_tweets:,} held in memory")
         return " · ".join(parts)

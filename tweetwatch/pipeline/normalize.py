@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from tweetwatch.pipeline.jetstream_shape import normalize_jetstream
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
 
 V1_CONTROL_KEYS = (
@@ -55,6 +56,8 @@ def normalize_object(obj: dict[str, Any]) -> list[Record]:
         return _v2(obj)
     if "errors" in obj:
         return [Control("v2-error")]
+    if "kind" in obj and "did" in obj:
+        return normalize_jetstream(obj)
     for key in V1_CONTROL_KEYS:
         if key in obj:
             return [Control(key)]
