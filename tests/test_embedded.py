@@ -1,0 +1,91 @@
+"""The embedded Valkey: one server per state dir, shared by processes, stopped by the last one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+from support import FIXTURES, REPO, run_cli
+
+from tweetwatch.store.embedded import EmbeddedServer
+
+
+def test_unix_socket_only_and_private_modes(state_dir: Path) -> None:
+    server = EmbeddedServer(state_dir / "valkey")
+    server.ensure_running()
+    try:
+        client = redis.Redis(unix_socket_path=str(server.socket_path))
+        assert client.config_get("port")["port"] == "0"  # no TCP listener
+        assert stat.S_IMODE(os.stat(server.state_dir).st_mode) == 0o700
+        assert stat.S_IMODE(os.stat(server.data_dir).st_mode) == 0o700
+        assert client.config_get("appendonly")["appendonly"] == "yes"
+    finally:
+        assert server.stop_if_last()
+    assert not server.socket_path.exists()
+
+
+def test_second_process_attaches_and_last_one_stops_it(state_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TWEETWATCH_STATE_DIR=str(state_dir), TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    # a long-running demo collector owns the server...
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "tweetwatch", "collect", "--source", "demo", "--demo-rate", "200"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        sock = state_dir / "valkey" / "valkey.sock"
+        deadline = time.monotonic() + 20
+        total = 0
+        while time.monotonic() < deadline and total == 0:
+            time.sleep(0.3)
+            if sock.exists():
+                out = run_cli("summary", "--json", "--source", "demo", state_dir=state_dir)
+                if out.returncode == 0:
+                    total = json.loads(out.stdout)["total"]
+        assert total > 0, "summary never saw the collector's data"
+        pid = int((state_dir / "valkey" / "valkey.pid").read_text())
+        # ...a second process attached to the same server (same pid) and did not stop it on exit
+        assert sock.exists()
+        assert int((state_dir / "valkey" / "valkey.pid").read_text()) == pid
+    finally:
+        collector.send_signal(signal.SIGTERM)
+        _, err = collector.communicate(timeout=30)
+    assert collector.returncode == 0, err
+    assert "Traceback" not in err
+    # the collector was the last client: the server saved and stopped
+    assert not (state_dir / "valkey" / "valkey.pid").exists()
+    assert not (state_dir / "valkey" / "valkey.sock").exists()
+    # data persisted: a new process restarts the server from disk
+    out = run_cli("summary", "--json", "--source", "demo", state_dir=state_dir)
+    assert out.returncode == 0 and json.loads(out.stdout)["total"] >= total
+
+
+def test_stale_socket_and_pid_after_kill_9(state_dir: Path) -> None:
+    server = EmbeddedServer(state_dir / "valkey")
+    server.ensure_running()
+    pid = int(server.pid_path.read_text())
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            os.waitpid(pid, os.WNOHANG)
+        except (ProcessLookupError, ChildProcessError):
+            break
+        time.sleep(0.05)
+    assert server.socket_path.exists()  # left behind by the kill
+    again = EmbeddedServer(state_dir / "valkey")
+    again.ensure_running()  # cleans up and starts exactly one new server
+    try:
+        assert again.owner
+        assert int(again.pid_path.read_text()) != pid
+        assert redis.Redis(unix_socket_path=str(again.socket_path)).ping()
+    finally:
+        again.stop_if_last()

@@ -1,0 +1,63 @@
+"""`tweetwatch` (collector + dashboard) in a real pseudo-terminal at 80x24: it draws, quits on
+`q`, restores the terminal, and leaves nothing running."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+from support import FIXTURES, REPO
+
+
+def spawn_in_pty(args: list[str], env: dict[str, str], cols: int = 80, rows: int = 24):
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=REPO,
+                            start_new_session=True)
+    os.close(slave)
+    return proc, master
+
+
+def read_until(master: int, needle: bytes, timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and needle not in seen:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    return seen
+
+
+def test_run_draws_and_quits_cleanly(server_url: str, namespace: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TERM="xterm-256color", TWEETWATCH_STATE_DIR=str(tmp_path),
+               TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    proc, master = spawn_in_pty(
+        [sys.executable, "-m", "tweetwatch", "--redis", server_url, "--namespace", namespace,
+         "--replay", str(FIXTURES / "v1_mixed.jsonl"), "--speed", "max"], env)
+    try:
+        screen = read_until(master, b"counters", 30)
+        assert b"counters" in screen, screen[-2000:]
+        screen += read_until(master, b"trump", 10)
+        os.write(master, b"q")
+        deadline = time.monotonic() + 20
+        while proc.poll() is None and time.monotonic() < deadline:
+            screen += read_until(master, b"\x00never", 0.3)
+        assert proc.returncode == 0, screen[-2000:]
+        # the terminal is handed back: alternate screen left, mouse reporting off
+        assert b"\x1b[?1049l" in screen
+        assert b"Traceback" not in screen
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
