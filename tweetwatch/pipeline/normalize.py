@@ -37,15 +37,14 @@ _MAX_MS = 4_102_444_800_000  # 2100-01-01
 
 def normalize_line(line: bytes | str) -> list[Record]:
     """Records for one input line; an empty list for a blank line."""
-    if isinstance(line, str):
-        line = line.encode("utf-8", "surrogatepass")
-    line = line.strip()
-    if not line:
-        return []
     try:
-        obj = orjson.loads(line)
+        obj = orjson.loads(line)  # JSON allows surrounding whitespace, so no strip() copy
     except orjson.JSONDecodeError:
-        return [Reject("not JSON")]
+        if isinstance(line, str):
+            line = line.encode("utf-8", "surrogatepass")
+        return [] if line.isspace() or not line else [Reject("not JSON")]
+    except TypeError:
+        return [Reject("not bytes")]
     if not isinstance(obj, dict):
         return [Reject("not a JSON object")]
     return normalize_object(obj)
