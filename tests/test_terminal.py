@@ -61,3 +61,29 @@ def test_run_draws_and_quits_cleanly(server_url: str, namespace: str, tmp_path: 
         if proc.poll() is None:
             proc.kill()
         os.close(master)
+
+
+def test_dashboard_waits_for_redis_and_recovers(tmp_path: Path) -> None:
+    from tweetwatch.store.embedded import EmbeddedServer
+
+    server = EmbeddedServer(tmp_path / "later")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TERM="xterm-256color", TWEETWATCH_STATE_DIR=str(tmp_path / "state"),
+               TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    proc, master = spawn_in_pty(
+        [sys.executable, "-m", "tweetwatch", "dashboard", "--redis", server.url, "--refresh", "0.5"], env)
+    try:
+        screen = read_until(master, b"unreachable", 30)
+        assert b"unreachable" in screen, screen[-2000:]
+        assert proc.poll() is None  # still running, retrying
+        server.ensure_running()
+        screen = read_until(master, "●".encode(), 30)  # the status bar's "Redis ● 0.4ms": connected
+        assert "●".encode() in screen, screen[-3000:]
+        os.write(master, b"q")
+        proc.wait(20)
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+        server.stop_if_last()

@@ -142,8 +142,13 @@ def _setup_logging(settings: Settings, to_stderr: bool) -> Path | None:
     return log_path
 
 
-def connect(settings: Settings, role: str, wait: bool = False, stop: threading.Event | None = None) -> Backend:
-    """Connect to the configured Redis or the embedded server; optionally wait until it answers."""
+def connect(settings: Settings, role: str, wait: bool = False, stop: threading.Event | None = None,
+            check: bool = True) -> Backend:
+    """Connect to the configured Redis or the embedded server.
+
+    `wait`: retry (with a visible message) until the server answers. `check=False`: don't
+    check at all — the dashboard starts anyway and shows "Redis unreachable — retrying".
+    """
     embedded: EmbeddedServer | None = None
     if settings.redis_url:
         url, label = settings.redis_url, mask_url(settings.redis_url)
@@ -153,17 +158,21 @@ def connect(settings: Settings, role: str, wait: bool = False, stop: threading.E
         url, label = embedded.url, "embedded valkey"
     store = Store(open_client(url, role), settings.namespace, url_label=label)
     delay = 0.5
-    while True:
+    while check:
         try:
             store.check_server()
-            return Backend(store, embedded, label)
+            break
         except StoreUnavailable as exc:
             if not wait or (stop is not None and stop.is_set()):
                 raise
             log.warning("%s; retrying in %.0f s", exc, delay)
             print(f"tweetwatch: {exc}; retrying in {delay:.0f} s", file=sys.stderr)
-            time.sleep(delay)
+            if stop is not None:
+                stop.wait(delay)
+            else:
+                time.sleep(delay)
             delay = min(delay * 2, 10)
+    return Backend(store, embedded, label)
 
 
 def _release(backend: Backend | None) -> None:
@@ -234,9 +243,8 @@ def cmd_collect(settings: Settings) -> int:
     stop = threading.Event()
     backend = connect(settings, "collector", wait=True, stop=stop)
     try:
-        backend.store.write_meta(settings.topics, source.label, settings.is_demo)
         collector = Collector(
-            source, backend.store, settings.topics,
+            source, backend.store, settings.topics, is_demo=settings.is_demo,
             on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
         )
 
@@ -300,12 +308,11 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
     from tweetwatch.tui.app import DashboardApp
 
     source = make_source(settings) if with_collector else None
-    backend = connect(settings, "run" if with_collector else "dashboard")
+    backend = connect(settings, "run" if with_collector else "dashboard", check=False)
     collector: Collector | None = None
     try:
         if source is not None:
-            backend.store.write_meta(settings.topics, source.label, settings.is_demo)
-            collector = Collector(source, backend.store, settings.topics)
+            collector = Collector(source, backend.store, settings.topics, is_demo=settings.is_demo)
             collector.start()
         reader = Store(backend.store.client, settings.namespace, url_label=backend.label)
         app = DashboardApp(reader, refresh_s=settings.refresh_s, window_s=settings.window_s or DASHBOARD_WINDOW_S)

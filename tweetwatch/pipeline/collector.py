@@ -71,8 +71,11 @@ class Collector:
         flush_interval: float = 0.25,
         on_status: Callable[[str], None] | None = None,
         retry_interval: float = 1.0,
+        is_demo: bool = False,
     ) -> None:
         self.source = source
+        self.is_demo = is_demo
+        self._meta_written = False
         self.store = store
         self.topics = topics
         self.flush_interval = flush_interval
@@ -254,6 +257,9 @@ class Collector:
         if delta.empty:
             return True
         try:
+            if not self._meta_written:  # record topics and source so readers need no --track
+                self.store.write_meta(self.topics, getattr(self.source, "label", "source"), self.is_demo)
+                self._meta_written = True
             self.store.write(delta, self.topics, expired)
         except StoreUnavailable as exc:
             with self._lock:  # put it back; newer batches merge into it meanwhile
@@ -274,6 +280,7 @@ class Collector:
         return True
 
     def _note_unavailable(self, exc: StoreUnavailable) -> None:
+        self._meta_written = False  # the server may have restarted empty: write meta again
         if not self._redis_down:
             log.warning("%s; holding aggregates in memory and retrying", exc)
         self._redis_down = True
