@@ -12,6 +12,7 @@ dedupe by post id stays as the backstop). See docs/jetstream.md.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -36,6 +37,9 @@ POLL_S = 0.1
 """Longest wait without yielding None (the collector flushes on those)."""
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Far above any real event; a bigger message closes the connection (code 1009)."""
+CLOSE_TIMEOUT_S = 1.0
+"""Closing waits this long for the server's answer (with unread messages queued, websockets
+waits the whole close timeout; the default 10 s would delay every stop)."""
 _MESSAGE_TOO_BIG = 1009
 
 
@@ -110,13 +114,13 @@ class JetstreamSource:
             return f"connected (last event {time.monotonic() - self._last_event:.1f} s ago)"
         if phase == "reconnecting":
             left = max(0.0, self._retry_at - time.monotonic())
-            return f"reconnecting in {left:.0f} s ({self._reason})"
+            return f"reconnecting in {math.ceil(left)} s ({self._reason})"
         if phase == "stopped":
             return f"stopped ({self._reason})"
         return "connecting"
 
     def where(self) -> str:
-        return f"jetstream time_us {self._newest_us}" if self._newest_us is not None else "jetstream"
+        return f"jetstream (newest time_us {self._newest_us})" if self._newest_us is not None else "jetstream"
 
     def subscribe_url(self) -> str:
         """The endpoint with `wantedCollections` for posts and, once known, the resume `cursor`."""
@@ -135,7 +139,6 @@ class JetstreamSource:
 
     # -- the stream -------------------------------------------------------------------------
     def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
-        self._reason = "stop requested"
         try:
             while not stop.is_set():
                 yield from self._one_connection(stop)
@@ -147,8 +150,12 @@ class JetstreamSource:
                 while not stop.is_set() and time.monotonic() < self._retry_at:
                     stop.wait(min(POLL_S, max(0.0, self._retry_at - time.monotonic())))
                     yield None
-            self._reason = "stop requested"
+        except UsageError as exc:
+            self._reason = str(exc)
+            raise
         finally:
+            if stop.is_set():
+                self._reason = "stop requested"
             self._phase = "stopped"
 
     def _one_connection(self, stop: threading.Event) -> Iterator[bytes | None]:
@@ -191,7 +198,7 @@ class JetstreamSource:
         def attempt() -> None:
             try:
                 result: ClientConnection | BaseException = connect(
-                    url, open_timeout=self.open_timeout_s, max_size=MAX_MESSAGE_BYTES
+                    url, open_timeout=self.open_timeout_s, close_timeout=CLOSE_TIMEOUT_S, max_size=MAX_MESSAGE_BYTES
                 )
             except BaseException as exc:  # handed over to the collector thread below
                 result = exc

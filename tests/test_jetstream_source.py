@@ -1,0 +1,333 @@
+"""The Jetstream source against a real local WebSocket server (websockets' own, on 127.0.0.1).
+
+`FakeJetstream` keeps an event log ordered by time_us, like Jetstream's store. The first
+connection gets the events in "live" order (slightly out of time_us order, as real Jetstream
+output is), then the server drops the socket mid-stream; a reconnect with `cursor` gets every
+logged event with time_us >= cursor, in time_us order. Only a client that rewinds the cursor
+gets the late events, and only one that skips what it already has counts each post once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from support import FIXTURES, REPO, run_cli
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import Server, ServerConnection, serve
+
+from tweetwatch.sources.jetstream import Backoff, JetstreamSource
+
+T0_US = 1_783_175_888_000_000  # 2026-07-04T14:38:08Z
+STEP_US = 500_000
+DID = "did:plc:{:024d}"
+POST = "app.bsky.feed.post"
+
+
+# --- the fake upstream ----------------------------------------------------------------------
+
+
+@dataclass
+class FakeJetstream:
+    log: list[tuple[int, bytes]]
+    """(time_us, raw event) ordered by time_us: what a cursor replays from."""
+    live_order: list[int]
+    """Indexes into `log` in the order the first connection sends them."""
+    drop_after: int
+    """The first connection is cut after this many events."""
+    requests: list[dict[str, list[str]]] = field(default_factory=list)
+    first_delivered: list[int] = field(default_factory=list)
+    closing: threading.Event = field(default_factory=threading.Event)
+    server: Server | None = None
+
+    def handle(self, ws: ServerConnection) -> None:
+        query = parse_qs(urlsplit(ws.request.path).query)  # type: ignore[union-attr]
+        self.requests.append(query)
+        try:
+            if len(self.requests) == 1:
+                for index in self.live_order[: self.drop_after]:
+                    ws.send(self.log[index][1].decode())
+                    self.first_delivered.append(index)
+                time.sleep(0.2)  # let the client read what was sent, then cut the wire
+                ws.socket.shutdown(socket.SHUT_RDWR)
+                return
+            if "cursor" in query:  # without one: live tail, and nothing new happens
+                cursor = int(query["cursor"][0])
+                for time_us, raw in self.log:
+                    if time_us >= cursor:
+                        ws.send(raw.decode())
+            self.closing.wait(60)  # stay connected and quiet
+        except ConnectionClosed:
+            pass
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/subscribe"
+
+
+@pytest.fixture
+def fake_jetstream() -> Iterator[FakeJetstream]:
+    log, live_order = make_log()
+    fake = FakeJetstream(log, live_order, drop_after=24)
+    with serve(fake.handle, "127.0.0.1", 0) as server:
+        fake.server = server
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield fake
+        fake.closing.set()
+        server.shutdown()
+        thread.join(10)
+
+
+def make_log() -> tuple[list[tuple[int, bytes]], list[int]]:
+    """30 posts, 3 deletes, an identity, an account event and a malformed line."""
+    events: list[dict | str] = []
+    for n in range(30):
+        topic = ("bluesky", "atproto", "weather")[n % 3]
+        record = {
+            "$type": POST,
+            "createdAt": f"2026-07-04T14:38:{8 + n // 2:02d}.{(n % 2) * 5}00Z",
+            "langs": ["en"],
+            "text": f"post {n} about {topic} #tag{n % 4}",
+        }
+        events.append({"commit": {"operation": "create", "collection": POST, "rkey": f"3post{n:09d}",
+                                  "rev": f"3rev{n:09d}", "record": record, "cid": f"bafy{n}"}})
+    for n in range(3):
+        events.append({"commit": {"operation": "delete", "collection": POST, "rkey": f"3gone{n:09d}",
+                                  "rev": f"3del{n:09d}"}})
+    events.insert(5, "{this is not json")  # early: before any cursor the client will send
+    events.insert(20, {"kind": "identity", "identity": {"handle": "x.bsky.social", "seq": 1}})
+    events.insert(27, {"kind": "account", "account": {"active": True, "seq": 2}})
+    log: list[tuple[int, bytes]] = []
+    for n, event in enumerate(events):
+        time_us = T0_US + n * STEP_US
+        if isinstance(event, str):
+            log.append((time_us, event.encode()))
+            continue
+        kind = event.pop("kind", "commit")
+        full = {"did": DID.format(n), "time_us": time_us, "kind": kind, **event}
+        log.append((time_us, json.dumps(full, separators=(",", ":")).encode()))
+    # live order: neighbours swapped here and there, as events arrive from many PDSes
+    live_order = list(range(len(log)))
+    for i in (3, 10, 17, 23):  # 23/24 straddle the drop: event 23 arrives late
+        live_order[i], live_order[i + 1] = live_order[i + 1], live_order[i]
+    return log, live_order
+
+
+EXPECTED = {"total": 30, "control": 5, "rejected": 1}
+
+
+# --- the source in-process ------------------------------------------------------------------
+
+
+def collect_in_process(source: JetstreamSource, want: int, timeout: float = 30) -> list[bytes]:
+    stop = threading.Event()
+    got: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    for line in source.lines(stop):
+        if line is not None:
+            got.append(line)
+        if len(got) >= want or time.monotonic() > deadline:
+            stop.set()
+    return got
+
+
+def test_reconnect_resumes_from_rewound_cursor_without_loss_or_repeats(fake_jetstream: FakeJetstream) -> None:
+    source = JetstreamSource(url=fake_jetstream.url)
+    got = collect_in_process(source, want=len(fake_jetstream.log))
+    assert sorted(got) == sorted(raw for _, raw in fake_jetstream.log)  # each event exactly once
+    assert source.connections == 2
+    first, second = fake_jetstream.requests
+    assert first["wantedCollections"] == [POST] and "cursor" not in first
+    assert second["wantedCollections"] == [POST]
+    newest_before_drop = max(fake_jetstream.log[i][0] for i in fake_jetstream.first_delivered)
+    assert int(second["cursor"][0]) == newest_before_drop - 5_000_000
+    # the late (swapped) event came only through the rewound cursor
+    assert any(i not in fake_jetstream.first_delivered and fake_jetstream.log[i][0] < newest_before_drop
+               for i in range(len(fake_jetstream.log)))
+    assert source.state == "stopped (stop requested)"
+
+
+def test_lines_are_the_raw_bytes_as_sent(fake_jetstream: FakeJetstream) -> None:
+    source = JetstreamSource(url=fake_jetstream.url)
+    got = collect_in_process(source, want=5)
+    assert got == [fake_jetstream.log[i][1] for i in fake_jetstream.live_order[:5]]
+
+
+def test_state_while_connected_and_when_upstream_is_down() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    source = JetstreamSource(url=f"ws://127.0.0.1:{port}/subscribe", backoff=Backoff(initial_s=0.2, max_s=0.4))
+    stop = threading.Event()
+    states: list[str] = []
+    for line in source.lines(stop):
+        assert line is None
+        states.append(source.state)
+        if len(states) > 40:
+            stop.set()
+    assert states[0] == "connecting" or states[0].startswith("reconnecting")
+    retry = [s for s in states if s.startswith("reconnecting in")]
+    assert retry and "connect failed" in retry[0]
+    assert source.state == "stopped (stop requested)"
+
+
+def test_stop_is_noticed_while_the_handshake_hangs() -> None:
+    with socket.socket() as listener:  # accepts TCP (backlog) but never answers the upgrade
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        source = JetstreamSource(url=f"ws://127.0.0.1:{port}/subscribe", open_timeout_s=60)
+        stop = threading.Event()
+        idle = 0
+        started = time.monotonic()
+        for line in source.lines(stop):
+            assert line is None
+            idle += 1
+            if idle == 5:
+                assert source.state == "connecting"
+                stop.set()
+        assert time.monotonic() - started < 30  # well before the 60 s open timeout
+
+
+def test_connected_state_reports_time_since_last_event(fake_jetstream: FakeJetstream) -> None:
+    fake_jetstream.drop_after = 3
+    source = JetstreamSource(url=fake_jetstream.url)
+    stop = threading.Event()
+    seen: list[str] = []
+    for line in source.lines(stop):
+        if line is not None:
+            seen.append(source.state)
+            stop.set()
+    assert seen and seen[0].startswith("connected (last event ") and seen[0].endswith(" s ago)")
+
+
+def test_oversized_message_closes_and_resumes_live(fake_jetstream: FakeJetstream) -> None:
+    huge = json.dumps({"did": DID.format(1), "time_us": T0_US + 999, "kind": "commit",
+                       "commit": {"record": {"text": "x" * (5 * 1024 * 1024)}}}).encode()
+    fake_jetstream.log.insert(1, (T0_US + 999, huge))
+    fake_jetstream.live_order = list(range(len(fake_jetstream.log)))
+    source = JetstreamSource(url=fake_jetstream.url, backoff=Backoff(initial_s=0.1))
+    stop = threading.Event()
+    got: list[bytes] = []
+    deadline = time.monotonic() + 20
+    for line in source.lines(stop):
+        if line is not None:
+            got.append(line)
+        if source.connections == 2 and source.state.startswith("connected") or time.monotonic() > deadline:
+            stop.set()
+    assert got == [fake_jetstream.log[0][1]]
+    assert source.connections == 2
+    assert "cursor" not in fake_jetstream.requests[1]  # the poison event is not asked for again
+
+
+def test_subscribe_url_keeps_user_parameters() -> None:
+    source = JetstreamSource(url="wss://example.test/subscribe?wantedDids=did:plc:x&cursor=5")
+    parts = parse_qs(urlsplit(source.subscribe_url()).query)
+    assert parts == {"wantedDids": ["did:plc:x"], "wantedCollections": [POST]}
+
+
+def test_backoff_grows_with_jitter_and_is_capped() -> None:
+    backoff = Backoff(initial_s=1, max_s=8, rng=random.Random(7))
+    delays = [backoff.next_delay() for _ in range(8)]
+    steps = [1, 2, 4, 8, 8, 8, 8, 8]
+    assert all(step / 2 <= d <= step for d, step in zip(delays, steps, strict=True))
+    assert len(set(delays)) == len(delays)  # jittered
+    backoff.reset()
+    assert backoff.next_delay() <= 1
+
+
+# --- end to end: real processes -------------------------------------------------------------
+
+
+def start_cli(*args: str, state_dir: Path) -> subprocess.Popen[str]:
+    """`python -m tweetwatch ARGS` in the background, with the environment run_cli uses."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWEETWATCH_", "REDIS_URL"))}
+    env["TWEETWATCH_CONFIG"] = str(FIXTURES / "empty-config.toml")
+    env["TWEETWATCH_STATE_DIR"] = str(state_dir)
+    return subprocess.Popen([sys.executable, "-m", "tweetwatch", *args], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def summary(server_url: str, namespace: str, state_dir: Path) -> dict:
+    result = run_cli("summary", "--json", "--redis", server_url, "--namespace", namespace, state_dir=state_dir)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def wait_for_counts(server_url: str, namespace: str, state_dir: Path, proc: subprocess.Popen[str]) -> dict:
+    deadline = time.monotonic() + 60
+    data: dict = {}
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1]
+        data = summary(server_url, namespace, state_dir)
+        if all(data[k] >= v for k, v in EXPECTED.items()):
+            return data
+        time.sleep(0.3)
+    raise AssertionError(f"counts not reached in time: {data}")
+
+
+TRACK = ("--track", "bluesky:bluesky", "--track", "atproto:atproto,tag1")
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_collect_jetstream_across_a_reconnect_then_replay_the_archive(
+    fake_jetstream: FakeJetstream, server_url: str, namespace: str, tmp_path: Path, stop_signal: int,
+) -> None:
+    archive_dir = tmp_path / "archive"
+    state_dir = tmp_path / "state"
+    proc = start_cli("collect", "--source", "jetstream", "--jetstream-url", fake_jetstream.url,
+                     "--redis", server_url, "--namespace", namespace, "--archive-dir", str(archive_dir),
+                     *TRACK, state_dir=state_dir)
+    try:
+        wait_for_counts(server_url, namespace, state_dir, proc)
+        time.sleep(0.5)  # anything extra (a double count) would have arrived by now
+        proc.send_signal(stop_signal)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert "reconnecting in" in stderr  # the drop was noticed and logged
+
+    live = summary(server_url, namespace, state_dir)
+    assert {k: live[k] for k in (*EXPECTED, "duplicates")} == {**EXPECTED, "duplicates": 0}
+    assert live["source"] == "jetstream"
+    assert live["topics"]["bluesky"]["count"] == 10
+    assert live["topics"]["atproto"]["count"] == 10 + 5  # 'atproto' posts, plus '#tag1' ones of other topics
+    assert live["stream_clock"] == "2026-07-04T14:38:22.500000Z"  # newest createdAt
+
+    assert len(fake_jetstream.requests) == 2
+    assert all(q["wantedCollections"] == [POST] for q in fake_jetstream.requests)
+    newest_before_drop = max(fake_jetstream.log[i][0] for i in fake_jetstream.first_delivered)
+    assert int(fake_jetstream.requests[1]["cursor"][0]) == newest_before_drop - 5_000_000
+
+    files = sorted(archive_dir.glob("jetstream-*.jsonl.gz"))
+    assert files
+    archived = [line for f in files for line in gzip.decompress(f.read_bytes()).splitlines()]
+    assert sorted(archived) == sorted(raw for _, raw in fake_jetstream.log)
+
+    fresh = namespace + "r"
+    replay = run_cli("collect", "--redis", server_url, "--namespace", fresh, *TRACK,
+                     *[arg for f in files for arg in ("--replay", str(f))], state_dir=state_dir)
+    assert replay.returncode == 0, replay.stderr
+    replayed = summary(server_url, fresh, state_dir)
+    for data in (live, replayed):
+        data.pop("namespace"), data.pop("source")
+    assert replayed == live
