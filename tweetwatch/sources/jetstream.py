@@ -183,6 +183,8 @@ class JetstreamSource:
                 except ConnectionClosed as exc:
                     self._reason = _closed_reason(exc)
                     if exc.sent is not None and exc.sent.code == _MESSAGE_TOO_BIG:
+                        log.warning("jetstream: a message over %d bytes; resuming live, events in between are lost",
+                                    MAX_MESSAGE_BYTES)
                         self._newest_us = None  # the oversized event would come back: live tail
                     return
                 line = self._accept(message)
