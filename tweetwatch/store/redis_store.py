@@ -198,8 +198,18 @@ class Store:
         """Minute buckets older than this are outside the retention period."""
         return (clock_ms // 1000 - self.retention_s) // 60
 
-    def write(self, delta: Delta, topics: tuple[Topic, ...], expired_minutes: Iterable[int] = ()) -> None:
-        """Apply a Delta in one MULTI/EXEC (a single round trip)."""
+    def write(
+        self,
+        delta: Delta,
+        topics: tuple[Topic, ...],
+        expired_minutes: Iterable[int] = (),
+        also: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Apply a Delta in one MULTI/EXEC (a single round trip).
+
+        `also(pipe)` may queue more commands into the same transaction (a worker's XACK, so
+        counting a batch and acknowledging it happen together or not at all).
+        """
         keys = self.keys
         ttl = self.retention_s + 3600  # wall-clock backstop; stream-clock retention does the real work
         topic_names = tuple(t.name for t in topics)
@@ -261,6 +271,8 @@ class Store:
                 for start in range(0, len(doomed), 512):
                     pipe.unlink(*doomed[start : start + 512])
                 pipe.zrem(keys.minutes, *(str(m) for m in expired))
+            if also is not None:
+                also(pipe)
             pipe.execute()
 
         self._call(run)
