@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tweetwatch.errors import StoreUnavailable, TweetwatchError
-from tweetwatch.pipeline.aggregate import Aggregator, Delta
-from tweetwatch.pipeline.dedupe import RecentIds
-from tweetwatch.pipeline.model import Record, Reject, Tweet
+from tweetwatch.pipeline.aggregate import Delta
+from tweetwatch.pipeline.batch import BatchAggregator
+from tweetwatch.pipeline.model import Record, Reject
 from tweetwatch.pipeline.normalize import normalize_line
-from tweetwatch.pipeline.text import Topic, TopicMatcher
+from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source, where
 from tweetwatch.store.redis_store import Store
 
@@ -81,10 +81,7 @@ class Collector:
         self.flush_interval = flush_interval
         self.retry_interval = retry_interval
         self.on_status = on_status
-        self.aggregator = Aggregator(
-            TopicMatcher(topics), use_rule_tags=getattr(source, "topics_from_rules", False)
-        )
-        self.recent = RecentIds()
+        self.batches = BatchAggregator(store, topics, getattr(source, "topics_from_rules", False))
         self.stats = CollectorStats()
         self.error: TweetwatchError | None = None
         """Set when the source failed in a way the user must fix (bad file, bad token)."""
@@ -166,46 +163,20 @@ class Collector:
 
     def _absorb(self, records: list[Record]) -> None:
         """Drop duplicates and aggregate freshly read records into the pending Delta."""
-        tweets = [r for r in records if r.__class__ is Tweet]
-        fresh = self.recent.claim([(t.id, t.created_ms) for t in tweets])  # type: ignore[union-attr]
-        if tweets:
-            fresh -= self._seen_in_redis(tweets, fresh)  # type: ignore[arg-type]
-        if len(fresh) < len(tweets):
-            kept: list[Record] = []
-            for record in records:
-                if record.__class__ is Tweet:
-                    if record.id not in fresh:  # type: ignore[union-attr]
-                        continue
-                    fresh.discard(record.id)  # type: ignore[union-attr]  # first copy only
-                kept.append(record)
-            records = kept
-        duplicates = len(tweets) - sum(1 for r in records if r.__class__ is Tweet)
-        delta = self.aggregator.build(records, duplicates=duplicates)
-        self._pending.merge(delta)
-        counters = delta.counters
+        batch = self.batches.aggregate(records)
+        if not batch.checked_in_redis and not self._redis_down:
+            self._note_unavailable(StoreUnavailable("Redis unreachable"))
+        if batch.expired_minutes:
+            with self._lock:
+                self._expired.update(batch.expired_minutes)
+        self._pending.merge(batch.delta)
+        counters = batch.delta.counters
         stats = self.stats
         stats.tweets += counters["total"]
         stats.control += counters["control"]
         stats.rejected += counters["rejected"]
-        stats.duplicates += duplicates
+        stats.duplicates += batch.duplicates
         self._window_tweets += counters["total"]
-
-    def _seen_in_redis(self, tweets: list[Tweet], fresh: set[str]) -> set[str]:
-        """Ids already counted by any process (reconnect backfills, a file replayed twice)."""
-        if self._redis_down:
-            return set()  # don't stall every batch on a dead server; local dedupe still works
-        by_minute: dict[int, list[str]] = {}
-        for tweet in tweets:
-            if tweet.id in fresh:
-                by_minute.setdefault(tweet.created_ms // 60000, []).append(tweet.id)
-        try:
-            plan = self.store.prepare(by_minute, max(t.created_ms for t in tweets))
-        except StoreUnavailable as exc:
-            self._note_unavailable(exc)
-            return set()
-        with self._lock:
-            self._expired.update(plan.expired_minutes)
-        return set(plan.seen)
 
     def _hand_over(self) -> None:
         """Move the pending Delta into the outbox and wake the writer."""
@@ -275,6 +246,7 @@ class Collector:
         if self._redis_down:
             log.info("Redis reachable again; held aggregates written")
             self._redis_down = False
+            self.batches.skip_redis.clear()
         self.stats.state = "reading" if not self.source_done.is_set() else "draining"
         self.stats.last_error = ""
         return True
@@ -284,6 +256,7 @@ class Collector:
         if not self._redis_down:
             log.warning("%s; holding aggregates in memory and retrying", exc)
         self._redis_down = True
+        self.batches.skip_redis.set()
         self.stats.state = UNREACHABLE
         self.stats.last_error = str(exc)
 

@@ -70,6 +70,12 @@ class Keys:
         """HASH: the collector's last status line and when it was published."""
         return self.prefix + "status"
 
+    @property
+    def raw(self) -> str:
+        """STREAM of raw input lines (`collect --raw-only`), read by `process` workers through a
+        consumer group; capped with MAXLEN ~."""
+        return self.prefix + "raw"
+
     def scratch(self, token: str) -> str:
         """Temporary ZSET a reader unions keyword buckets into (deleted in the same transaction)."""
         return f"{self.prefix}tmp:{token}"
@@ -91,11 +97,32 @@ class Keys:
         """SET of tweet ids created in that minute (dedupe across reconnects and processes)."""
         return f"{self.prefix}seen:{minute}"
 
+    def tally(self, minute: int) -> str:
+        """HASH of per-minute tallies: `tweets`, `retweets`, `quotes`, `replies`, `links`,
+        `lang:<code>`, and `snt:<topic or _all>:<sum|pos|neu|neg>` (sentiment; sum in 1/10,000
+        compound units)."""
+        return f"{self.prefix}tally:{minute}"
+
+    def hashtags(self, minute: int) -> str:
+        """ZSET: casefolded hashtag -> posts using it in that minute (all posts)."""
+        return f"{self.prefix}ht:{minute}"
+
+    def mentions(self, minute: int) -> str:
+        """ZSET: casefolded mentioned username -> mentions in that minute (all posts)."""
+        return f"{self.prefix}mn:{minute}"
+
     def bucket_keys(self, minute: int, topics: tuple[str, ...]) -> list[str]:
         """Every key that belongs to one minute bucket, for retention deletes."""
         from tweetwatch.store.snapshot import ALL
 
-        keys = [self.rate(minute), self.seen(minute), self.authors(ALL, minute)]
+        keys = [
+            self.rate(minute),
+            self.seen(minute),
+            self.authors(ALL, minute),
+            self.tally(minute),
+            self.hashtags(minute),
+            self.mentions(minute),
+        ]
         for topic in topics:
             keys.append(self.keywords(topic, minute))
             keys.append(self.authors(topic, minute))

@@ -1,0 +1,71 @@
+"""Records -> a Delta with duplicates removed: the step shared by the collector and workers.
+
+Duplicates are dropped twice over: a bounded in-process memory (repeats inside this process)
+and the per-minute `seen` sets in Redis (repeats across processes, reconnects and runs). When
+Redis is unreachable only the local memory is used; counting goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from tweetwatch.errors import StoreUnavailable
+from tweetwatch.pipeline.aggregate import Aggregator, Delta
+from tweetwatch.pipeline.dedupe import RecentIds
+from tweetwatch.pipeline.model import Record, Tweet
+from tweetwatch.pipeline.text import Topic, TopicMatcher
+from tweetwatch.store.redis_store import Store
+
+
+@dataclass
+class Batch:
+    delta: Delta
+    duplicates: int
+    expired_minutes: set[int] = field(default_factory=set)
+    """Minute buckets that fell out of retention (delete them with the write)."""
+    checked_in_redis: bool = True
+
+
+class BatchAggregator:
+    def __init__(self, store: Store, topics: tuple[Topic, ...], use_rule_tags: bool) -> None:
+        self.store = store
+        self.aggregator = Aggregator(TopicMatcher(topics), use_rule_tags=use_rule_tags)
+        self.recent = RecentIds()
+        self.skip_redis = threading.Event()
+        """Set while Redis is known to be down, so batches don't stall on the dedupe check."""
+
+    def aggregate(self, records: list[Record]) -> Batch:
+        """Raises nothing: a failed Redis check degrades to local dedupe (see `checked_in_redis`)."""
+        tweets: list[Tweet] = [r for r in records if r.__class__ is Tweet]  # type: ignore[misc]
+        fresh = self.recent.claim([(t.id, t.created_ms) for t in tweets])
+        expired: set[int] = set()
+        checked = True
+        if tweets:
+            try:
+                seen, expired = self._seen_in_redis(tweets, fresh)
+                fresh -= seen
+            except StoreUnavailable:
+                checked = False
+        if len(fresh) < len(tweets):
+            kept: list[Record] = []
+            for record in records:
+                if record.__class__ is Tweet:
+                    if record.id not in fresh:  # type: ignore[union-attr]
+                        continue
+                    fresh.discard(record.id)  # type: ignore[union-attr]  # first copy only
+                kept.append(record)
+            records = kept
+        duplicates = len(tweets) - sum(1 for r in records if r.__class__ is Tweet)
+        delta = self.aggregator.build(records, duplicates=duplicates)
+        return Batch(delta, duplicates, expired, checked)
+
+    def _seen_in_redis(self, tweets: list[Tweet], fresh: set[str]) -> tuple[set[str], set[int]]:
+        if self.skip_redis.is_set():
+            raise StoreUnavailable("Redis is unreachable")
+        by_minute: dict[int, list[str]] = {}
+        for tweet in tweets:
+            if tweet.id in fresh:
+                by_minute.setdefault(tweet.created_ms // 60000, []).append(tweet.id)
+        plan = self.store.prepare(by_minute, max(t.created_ms for t in tweets))
+        return set(plan.seen), set(plan.expired_minutes)
