@@ -324,8 +324,8 @@ class FakeXApi:
 
     def _send_line(self, h: BaseHTTPRequestHandler, doc: dict[str, Any] | bytes) -> None:
         raw = doc if isinstance(doc, bytes) else json.dumps(doc, ensure_ascii=False).encode()
+        self.sent_lines.append(raw)  # before it is on the wire: a fast client may compare at once
         self._chunk(h, raw + b"\r\n")
-        self.sent_lines.append(raw)
 
     def _play(self, h: BaseHTTPRequestHandler, step: Step) -> bool:
         """Send one step; False when the connection is over."""
