@@ -6,7 +6,32 @@ from typing import Any
 
 from tweetwatch.config import format_duration
 from tweetwatch.sanitize import clean_text
-from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.store.snapshot import Sentiment, Snapshot
+
+
+def sentiment_dict(sentiment: Sentiment | None) -> dict[str, Any] | None:
+    """Mean compound score and positive/neutral/negative shares, or None when not scored."""
+    if sentiment is None:
+        return None
+    pos, neu, neg = sentiment.shares() or (0.0, 0.0, 0.0)
+    return {
+        "mean": round(sentiment.mean or 0.0, 4),
+        "positive": round(pos, 4),
+        "neutral": round(neu, 4),
+        "negative": round(neg, 4),
+        "scored": sentiment.scored,
+    }
+
+
+def mix_dict(snapshot: Snapshot) -> dict[str, Any]:
+    mix = snapshot.mix
+    return {
+        "tweets": mix.tweets,
+        **{f"{kind}_share": round(mix.share(kind) or 0.0, 4) for kind in ("retweets", "quotes", "replies", "links")},
+        "languages": [[code, n] for code, n in mix.languages],
+        "hashtags": [[tag, n] for tag, n in mix.hashtags],
+        "mentions": [[name, n] for name, n in mix.mentions],
+    }
 
 
 def summary_dict(snapshot: Snapshot) -> dict[str, Any]:
@@ -26,6 +51,7 @@ def summary_dict(snapshot: Snapshot) -> dict[str, Any]:
                 "rate_per_s": round(t.rate_per_s, 3),
                 "unique_authors": t.unique_authors,
                 "keywords": [[word, count] for word, count in t.top_keywords],
+                "sentiment": sentiment_dict(t.sentiment),
             }
             for t in snapshot.topics
         },
@@ -34,6 +60,8 @@ def summary_dict(snapshot: Snapshot) -> dict[str, Any]:
         "stream_clock": clock.isoformat().replace("+00:00", "Z") if clock else None,
         "window": format_duration(snapshot.window_s),
         "window_s": snapshot.window_s,
+        "sentiment": sentiment_dict(snapshot.sentiment),
+        "mix": mix_dict(snapshot),
     }
 
 
@@ -53,4 +81,10 @@ def summary_text(snapshot: Snapshot) -> str:
             f" {topic.rate_per_s:,.1f}/s, ~{topic.unique_authors:,} authors)"
         )
         lines.append(f"    {words}")
+        mood = sentiment_dict(topic.sentiment)
+        if mood is not None:
+            lines.append(
+                f"    sentiment {mood['mean']:+.2f} (positive {mood['positive']:.0%},"
+                f" neutral {mood['neutral']:.0%}, negative {mood['negative']:.0%})"
+            )
     return "\n".join(lines)

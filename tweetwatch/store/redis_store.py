@@ -24,16 +24,46 @@ import redis
 from tweetwatch import __version__
 from tweetwatch.errors import StoreUnavailable
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
-from tweetwatch.pipeline.text import Topic
+from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.store.keys import Keys
 from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, join_members
-from tweetwatch.store.snapshot import ALL, Series, Snapshot, TopicStats
+from tweetwatch.store.snapshot import (
+    ALL,
+    FeedEntry,
+    KeywordDetail,
+    MoodSeries,
+    Sentiment,
+    Series,
+    Snapshot,
+    StreamMix,
+    TopicStats,
+)
 
 DEFAULT_RETENTION_S = 24 * 3600
 LATEST_MAXLEN = 1000
 RATE_SPAN_S = 10
 """`rate_per_s` is the mean over this many seconds of stream time."""
 MIN_SERVER_VERSION = (6, 2)
+CLOUD_WORDS = 30
+"""Words read per topic for the word cloud (the first 10 are the keyword table)."""
+TOP_N = 10
+FEED_SIZE = 50
+"""Newest posts read with every snapshot for the live feed."""
+DRILL_MINUTES = 60
+"""The drill-down trend covers the last hour of stream time, whatever the window."""
+DRILL_SCAN = 1000
+"""Newest posts of the `latest` stream searched for a drill-down (the whole capped stream)."""
+DRILL_RECENT = 20
+FLAG_FIELDS = ("retweets", "quotes", "replies", "links")
+
+INCR_FIELDS = """
+for name, count in string.gmatch(ARGV[1], "([^\\n ]+) (-?%d+)") do
+  redis.call("HINCRBY", KEYS[1], name, count)
+end
+return 1
+"""
+"""HINCRBY KEYS[1] for each `field count` line in ARGV[1] (the store/scripts.py pattern:
+one joined argument instead of one encoded argument per field)."""
 _T = TypeVar("_T")
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
@@ -245,6 +275,17 @@ class Store:
                     au_key = keys.authors(topic, minute)
                     pipe.eval(ADD_MEMBERS, 1, au_key, "PFADD", join_members(authors))
                     touched.add(au_key)
+            for minute, tally in delta.tallies.items():
+                if minute in live_set:
+                    tally_key = keys.tally(minute)
+                    pipe.eval(INCR_FIELDS, 1, tally_key, "\n".join([f"{f} {c}" for f, c in tally.items() if c]))
+                    touched.add(tally_key)
+            for per_minute, key_of in ((delta.hashtags, keys.hashtags), (delta.mentions, keys.mentions)):
+                for minute, names in per_minute.items():
+                    if minute in live_set and names:
+                        zkey = key_of(minute)
+                        pipe.eval(INCR_WORDS, 1, zkey, "\n".join([f"{w} {c}" for w, c in names.items()]))
+                        touched.add(zkey)
             for minute, ids in delta.seen_ids.items():
                 if minute in live_set:
                     seen_key = keys.seen(minute)
@@ -313,8 +354,15 @@ class Store:
                 if plan.window_minutes:
                     # weights -1: ascending rank = count descending, ties by word ascending
                     pipe.zunionstore(scratch, {keys.keywords(topic.name, m): -1 for m in plan.window_minutes})
-                    pipe.zrange(scratch, 0, 9, withscores=True)
+                    pipe.zrange(scratch, 0, CLOUD_WORDS - 1, withscores=True)
                     pipe.pfcount(*(keys.authors(topic.name, m) for m in plan.window_minutes))
+            for minute in plan.window_minutes:
+                pipe.hgetall(keys.tally(minute))
+            if plan.window_minutes:
+                for key_of in (keys.hashtags, keys.mentions):
+                    pipe.zunionstore(scratch, {key_of(m): -1 for m in plan.window_minutes})
+                    pipe.zrange(scratch, 0, TOP_N - 1, withscores=True)
+            pipe.xrevrange(keys.latest, count=FEED_SIZE)
             pipe.unlink(scratch)
             return pipe.execute()
 
@@ -331,12 +379,23 @@ class Store:
         rate_by_minute = dict(zip(plan.rate_minutes, replies[4 : 4 + n_rates]))
         top: dict[str, list[tuple[str, int]]] = {}
         authors: dict[str, int] = {}
+        cursor = 4 + n_rates
         if plan.window_minutes:
-            offset = 4 + n_rates
-            for i, topic in enumerate(topics):
-                ranked = replies[offset + 3 * i + 1]
+            for topic in topics:
+                ranked = replies[cursor + 1]
                 top[topic.name] = [(word, int(-score)) for word, score in ranked]
-                authors[topic.name] = int(replies[offset + 3 * i + 2])
+                authors[topic.name] = int(replies[cursor + 2])
+                cursor += 3
+        n_window = len(plan.window_minutes)
+        tallies = dict(zip(plan.window_minutes, replies[cursor : cursor + n_window]))
+        cursor += n_window
+        hashtags: list[tuple[str, int]] = []
+        mentions: list[tuple[str, int]] = []
+        if plan.window_minutes:
+            hashtags = [(w, int(-score)) for w, score in replies[cursor + 1]]
+            mentions = [(w, int(-score)) for w, score in replies[cursor + 3]]
+            cursor += 4
+        feed = _parse_feed(replies[cursor])
         return _build_snapshot(
             namespace=self.namespace,
             meta=meta,
@@ -348,7 +407,58 @@ class Store:
             top_keywords=top,
             unique_authors=authors,
             round_trip_ms=(time.perf_counter() - started) * 1000,
+            tallies=tallies,
+            hashtags=hashtags,
+            mentions=mentions,
+            feed=feed,
         )
+
+    def read_keyword(self, topic: str, word: str, *, minutes: int = DRILL_MINUTES,
+                     scan: int = DRILL_SCAN, limit: int = DRILL_RECENT) -> KeywordDetail:
+        """Drill-down for one keyword: per-minute counts (ZSCORE of each minute's keyword
+        bucket) over the last `minutes` of stream time, and the newest posts of the `latest`
+        stream whose text contains it. One transaction; read on demand, not every refresh."""
+        if self._clock_guess_s is None:
+            self._refresh_guess()
+        keys = self.keys
+        clock_s = self._clock_guess_s
+        last = (clock_s if clock_s is not None else int(time.time())) // 60
+        span = tuple(range(last - minutes + 1, last + 1))
+
+        def run() -> list[Any]:
+            pipe = self.client.pipeline(transaction=True)
+            for minute in span:
+                pipe.zscore(keys.keywords(topic, minute), word)
+            pipe.xrevrange(keys.latest, count=scan)
+            return pipe.execute()
+
+        replies = self._call(run)
+        counts = tuple(int(float(c)) if c is not None else 0 for c in replies[:-1])
+        entries = _parse_feed(replies[-1])
+        folded = word.casefold()
+        recent = [
+            e for e in entries
+            if (not e.topics or topic in e.topics) and folded in tokenize(e.text)
+        ][:limit]
+        return KeywordDetail(topic, word, span[0], counts, tuple(recent), scanned=len(entries))
+
+    def read_top_words(self, topic: str, window_s: int, n: int = 200) -> list[tuple[str, int]]:
+        """The `n` most frequent words of `topic` over the window (for exports)."""
+        self._refresh_guess()
+        plan = _ReadPlan.for_clock(self._clock_guess_s, window_s)
+        if not plan.window_minutes:
+            return []
+        scratch = self.keys.scratch(uuid.uuid4().hex[:12])
+
+        def run() -> list[Any]:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.zunionstore(scratch, {self.keys.keywords(topic, m): -1 for m in plan.window_minutes})
+            pipe.zrange(scratch, 0, n - 1, withscores=True)
+            pipe.unlink(scratch)
+            return pipe.execute()
+
+        replies = self._call(run)
+        return [(w, int(-score)) for w, score in replies[1]]
 
     def _refresh_guess(self) -> None:
         def run() -> list[Any]:
@@ -407,6 +517,64 @@ class _ReadPlan:
         )
 
 
+def _parse_feed(raw: list[Any]) -> tuple[FeedEntry, ...]:
+    """XREVRANGE entries -> FeedEntry (newest first); malformed entries are skipped."""
+    entries: list[FeedEntry] = []
+    for _stream_id, fields in raw or ():
+        try:
+            created_ms = int(fields.get("ms", "0"))
+        except ValueError:
+            continue
+        entries.append(
+            FeedEntry(
+                id=fields.get("id", ""),
+                created_ms=created_ms,
+                author=fields.get("author", ""),
+                topics=tuple(t for t in fields.get("topics", "").split(",") if t),
+                text=fields.get("text", ""),
+                is_retweet=fields.get("rt") == "1",
+            )
+        )
+    return tuple(entries)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value) if value else 0
+    except ValueError:
+        return 0
+
+
+def _sum_tallies(tallies: dict[int, dict[str, str]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for fields in tallies.values():
+        for name, value in (fields or {}).items():
+            total[name] = total.get(name, 0) + _int(value)
+    return total
+
+
+def _sentiment_of(fields: dict[str, int], key: str) -> Sentiment | None:
+    pos = fields.get(f"snt:{key}:pos", 0)
+    neu = fields.get(f"snt:{key}:neu", 0)
+    neg = fields.get(f"snt:{key}:neg", 0)
+    if not pos + neu + neg:
+        return None
+    return Sentiment(fields.get(f"snt:{key}:sum", 0), pos, neu, neg)
+
+
+def _mood_series(tallies: dict[int, dict[str, str]], keys: list[str]) -> MoodSeries:
+    if not tallies:
+        return MoodSeries()
+    minutes = sorted(tallies)
+    columns: dict[str, list[float | None]] = {key: [] for key in keys}
+    for minute in minutes:
+        fields = {k: _int(v) for k, v in (tallies[minute] or {}).items() if k.startswith("snt:")}
+        for key in keys:
+            mood = _sentiment_of(fields, key)
+            columns[key].append(mood.mean if mood is not None else None)
+    return MoodSeries(minutes[0], {key: tuple(values) for key, values in columns.items()})
+
+
 def series_bucket_s(window_s: int) -> int:
     if window_s <= 300:
         return 1
@@ -437,8 +605,28 @@ def _build_snapshot(
     top_keywords: dict[str, list[tuple[str, int]]],
     unique_authors: dict[str, int],
     round_trip_ms: float,
+    tallies: dict[int, dict[str, str]] | None = None,
+    hashtags: list[tuple[str, int]] | None = None,
+    mentions: list[tuple[str, int]] | None = None,
+    feed: tuple[FeedEntry, ...] = (),
 ) -> Snapshot:
     topics = meta.topics if meta else ()
+    tallies = tallies or {}
+    window_tally = _sum_tallies(tallies)
+    languages = sorted(
+        ((name[5:], n) for name, n in window_tally.items() if name.startswith("lang:") and n > 0),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
+    mix = StreamMix(
+        tweets=window_tally.get("tweets", 0),
+        retweets=window_tally.get("retweets", 0),
+        quotes=window_tally.get("quotes", 0),
+        replies=window_tally.get("replies", 0),
+        links=window_tally.get("links", 0),
+        languages=tuple(languages[:TOP_N]),
+        hashtags=tuple(hashtags or ()),
+        mentions=tuple(mentions or ()),
+    )
     per_second: dict[str, dict[int, int]] = {ALL: {}}
     for topic in topics:
         per_second[topic.name] = {}
@@ -482,7 +670,9 @@ def _build_snapshot(
             count_window=total_between(t.name, clock_s - window_s, clock_s) if clock_ms else 0,
             rate_per_s=rate(t.name),
             unique_authors=unique_authors.get(t.name, 0),
-            top_keywords=tuple(top_keywords.get(t.name, ())),
+            top_keywords=tuple(top_keywords.get(t.name, ())[:TOP_N]),
+            cloud_words=tuple(top_keywords.get(t.name, ())),
+            sentiment=_sentiment_of(window_tally, t.name),
         )
         for t in topics
     )
@@ -503,4 +693,8 @@ def _build_snapshot(
         series=Series(start_epoch=first * bucket_s, bucket_s=bucket_s, counts=counts),
         round_trip_ms=round_trip_ms,
         collector_status=status.get("line", "") if status else "",
+        sentiment=_sentiment_of(window_tally, ALL),
+        mix=mix,
+        feed=feed,
+        mood=_mood_series(tallies, [ALL, *(t.name for t in topics)]),
     )
