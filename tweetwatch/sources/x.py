@@ -116,7 +116,7 @@ def _detail(response: requests.Response | None, limit: int = 160) -> str:
     errors = body.get("errors") if isinstance(body.get("errors"), list) else [body]
     for error in errors[:3]:
         if isinstance(error, dict):
-            for key in ("connection_issue", "detail", "message", "title", "reason"):
+            for key in ("connection_issue", "reason", "detail", "message", "title"):
                 value = error.get(key)
                 if isinstance(value, str) and value and value not in parts:
                     parts.append(value)
