@@ -189,7 +189,7 @@ def test_stream_requests_fields_and_yields_raw_lines(api: FakeXApi, tmp_path: Pa
     assert set(request.query["tweet.fields"][0].split(",")) >= {
         "author_id", "created_at", "entities", "lang", "note_tweet", "referenced_tweets"}
     assert "username" in request.query["user.fields"][0]
-    assert source.history[:3] == ["connecting (syncing rules)", "connecting", "connected (last data 0 s ago)"]
+    assert source.history[:3] == ["connecting (syncing rules)", "connecting", "connected (2 rules, last data 0 s ago)"]
     assert source.state == "stopped (stop requested)"
 
 

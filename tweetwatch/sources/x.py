@@ -574,7 +574,8 @@ class XSource:
         if phase == "connected":
             runner = self._runner
             ago = time.monotonic() - runner.last_heard if runner is not None else 0.0
-            return f"connected (last data {ago:.0f} s ago)"
+            rules = f"{len(self.rules)} rules, " if self.rules else ""
+            return f"connected ({rules}last data {ago:.0f} s ago)"
         if phase == "reconnecting":
             left = max(0, math.ceil(self._until - time.monotonic()))
             return f"reconnecting in {left} s ({reason})"
