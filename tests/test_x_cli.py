@@ -233,7 +233,7 @@ def test_forbidden_stream_ends_collect_with_what_to_fix(
     result = run_cli("collect", "--redis", server_url, "--namespace", namespace, "--x-api-url", api.url,
                      "--no-archive", *TRACK, env=cli_env(tmp_path), timeout=60)
     assert result.returncode == 2
-    assert "403 Forbidden" in result.stderr and "Basic or Pro" in result.stderr
+    assert "403 Forbidden" in result.stderr and "Pro or Enterprise" in result.stderr
     assert len(api.stream_requests()) == 1
     assert not (tmp_path / "archive").exists()
 

@@ -229,7 +229,7 @@ def test_429_backs_off_says_so_and_recovers(api: FakeXApi, tmp_path: Path, kind:
 
 @pytest.mark.parametrize("code, words", [
     (401, ["401 Unauthorized", "X_BEARER_TOKEN", "--bearer-token-file"]),
-    (403, ["403 Forbidden", "Basic or Pro", "client-not-enrolled"]),
+    (403, ["403 Forbidden", "Pro or Enterprise", "client-not-enrolled"]),
 ])
 def test_401_403_on_the_stream_stop_without_retrying(
     api: FakeXApi, tmp_path: Path, code: int, words: list[str]

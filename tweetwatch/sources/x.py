@@ -136,7 +136,7 @@ def http_failure(status: int, response: requests.Response | None, token: Secret,
     if status == 403:
         return UsageError(
             f"X API refused the filtered stream (403 Forbidden){said}: the app must belong to a "
-            "project with filtered-stream access (Basic or Pro tier); check it in the developer portal"
+            "Project with filtered-stream access (Pro or Enterprise); check its access level in the developer portal"
         )
     if status == 404:
         return UsageError(f"no X filtered-stream endpoint at {api_url} (404 Not Found): check --x-api-url")

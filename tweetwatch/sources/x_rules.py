@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 RECORD_FILE = "x-rules.json"
 MAX_RULE_LENGTH = 1024
-"""X's longest rule (Pro/Enterprise); Basic allows 512 and X says so when a rule is longer."""
+"""X's longest rule at the Pro access level (Enterprise allows more; X says so when a rule is too long)."""
 _PLAIN = re.compile(r"[#@$]?\w+")
 
 
@@ -65,7 +65,7 @@ def desired_rules(topics: Iterable[Topic], suffix: str = "") -> list[Rule]:
         if len(rule.value) > MAX_RULE_LENGTH:
             raise UsageError(
                 f"the X rule for topic {rule.tag!r} is {len(rule.value)} characters long "
-                f"(X allows at most {MAX_RULE_LENGTH}, 512 on the Basic tier): track fewer keywords"
+                f"(X allows at most {MAX_RULE_LENGTH} at the Pro access level): track fewer keywords"
             )
     return rules
 
