@@ -49,3 +49,68 @@ def test_help(snap_compare, make_app: MakeApp) -> None:  # type: ignore[no-untyp
 
 def test_too_small(snap_compare, make_app: MakeApp) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(), terminal_size=(50, 15), run_before=settle)
+
+
+# ---- issue 4 panels: each at 80x24 and a narrow size, from injected snapshots ----------
+
+SIZES = [(80, 24), (70, 22)]
+SIZE_IDS = ["80x24", "70x22"]
+
+
+async def _press(pilot, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+@pytest.mark.parametrize(
+    "keys",
+    [("v",), ("v", "v"), ("c",), ("m",)],
+    ids=["feed", "stream", "cloud", "sentiment-chart"],
+)
+def test_new_panels(snap_compare, make_app: MakeApp, size: tuple[int, int], keys: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _press(pilot, *keys)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_cloud_layout_zoomed(snap_compare, make_app: MakeApp, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """`c c` picks the spatial layout; `z` zooms the keywords panel so it has room for one."""
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _press(pilot, "c", "c", "z")
+        for _ in range(100):  # the layout is computed in a worker thread
+            if "laying out" not in str(pilot.app.query_one("#keywords").border_subtitle):
+                break
+            await pilot.pause(0.1)
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_drill_down(snap_compare, make_app: MakeApp, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _press(pilot, "k", "enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+def test_keyword_picker(snap_compare, make_app: MakeApp) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(), terminal_size=(80, 24), press=["k", "down"], run_before=settle)
+
+
+def test_hostile_feed(snap_compare, make_app: MakeApp, reader: FakeReader) -> None:  # type: ignore[no-untyped-def]
+    from tui_fakes import HOSTILE_FEED
+
+    reader.build = lambda w: make_snapshot(w, feed=HOSTILE_FEED)
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _press(pilot, "v")
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

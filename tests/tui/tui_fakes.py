@@ -16,7 +16,17 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tweetwatch.errors import StoreUnavailable
-from tweetwatch.store.snapshot import ALL, Series, Snapshot, TopicStats
+from tweetwatch.store.snapshot import (
+    ALL,
+    FeedEntry,
+    KeywordDetail,
+    MoodSeries,
+    Sentiment,
+    Series,
+    Snapshot,
+    StreamMix,
+    TopicStats,
+)
 
 STREAM_CLOCK = datetime(2016, 11, 8, 20, 15, 30, tzinfo=UTC)
 READ_AT = STREAM_CLOCK + timedelta(seconds=0.4)
@@ -30,6 +40,67 @@ BIDEN_KEYWORDS: tuple[tuple[str, int], ...] = (
     ("vote", 350), ("joe", 310), ("delaware", 205), ("debate", 170), ("obama", 160),
     ("health", 130), ("polls", 101), ("climate", 90), ("unity", 70), ("jobs", 52),
 )
+
+
+TRUMP_CLOUD: tuple[tuple[str, int], ...] = TRUMP_KEYWORDS + (
+    ("economy", 55), ("trade", 50), ("china", 44), ("border", 40), ("news", 33),
+    ("fake", 30), ("great", 28), ("america", 25), ("tonight", 20), ("crowd", 18),
+)
+BIDEN_CLOUD: tuple[tuple[str, int], ...] = BIDEN_KEYWORDS + (
+    ("senate", 50), ("america", 45), ("family", 40), ("scranton", 33), ("union", 30),
+    ("kamala", 28), ("soul", 22), ("plan", 20), ("masks", 15), ("science", 12),
+)
+CLOCK_MS = int(STREAM_CLOCK.timestamp() * 1000)
+
+FEED: tuple[FeedEntry, ...] = tuple(
+    FeedEntry(str(1000 - i), CLOCK_MS - i * 7_000, author, topics, text, rt)
+    for i, (author, topics, text, rt) in enumerate(
+        (
+            ("nightowl", ("trump",), "Polls in Florida close in an hour, the rally crowd is still here", False),
+            ("joe_fan_88", ("biden",), "Delaware is ready. Vote vote vote! https://t.co/x", False),
+            ("newsdesk", ("trump", "biden"), "Debate recap: jobs, health care and the economy", True),
+            ("ohio_voter", ("trump",), "Long lines in Columbus this morning, great turnout", False),
+            ("climatenow", ("biden",), "Climate was barely mentioned tonight. Sad.", True),
+            ("pollster", ("trump", "biden"), "New polls: the race is tightening in Pennsylvania", False),
+            ("maga_mike", ("trump",), "MAGA! Build the wall and make jobs great again", False),
+            ("unity2020", ("biden",), "Unity over division, that is the message", False),
+        )
+    )
+)
+
+
+def make_sentiment(mean: float, pos: int, neu: int, neg: int) -> Sentiment:
+    n = pos + neu + neg
+    return Sentiment(round(mean * 10_000 * n), pos, neu, neg)
+
+
+def make_mood(window_s: int) -> MoodSeries:
+    last = int(STREAM_CLOCK.timestamp()) // 60
+    first = (int(STREAM_CLOCK.timestamp()) - window_s + 1) // 60
+    n = last - first + 1
+    return MoodSeries(
+        first,
+        {
+            ALL: tuple(round(0.05 + 0.1 * ((i % 5) - 2) / 2, 4) for i in range(n)),
+            "trump": tuple(round(0.2 - 0.08 * (i % 4), 4) for i in range(n)),
+            "biden": tuple(None if i == 1 else round(-0.1 + 0.07 * (i % 3), 4) for i in range(n)),
+        },
+    )
+
+
+MIX = StreamMix(
+    tweets=2_322, retweets=951, quotes=186, replies=511, links=697,
+    languages=(("en", 1650), ("es", 302), ("pt", 140), ("und", 120), ("fr", 60), ("ja", 50)),
+    hashtags=(("maga", 320), ("vote", 260), ("election2016", 190), ("debates", 90), ("imwithher", 80)),
+    mentions=(("realdonaldtrump", 410), ("joebiden", 380), ("cnn", 75), ("foxnews", 60)),
+)
+
+
+def make_detail(topic: str, word: str) -> KeywordDetail:
+    last = int(STREAM_CLOCK.timestamp()) // 60
+    counts = tuple(5 + _wave(i, 20, 6) for i in range(60))
+    recent = tuple(e for e in FEED if topic in e.topics)[:4]
+    return KeywordDetail(topic, word, last - 59, counts, recent, scanned=len(FEED))
 
 
 def fixed_clock() -> datetime:
@@ -77,12 +148,16 @@ def make_snapshot(
     round_trip_ms: float = 1.2,
     stream_clock: datetime | None = STREAM_CLOCK,
     read_at: datetime = READ_AT,
+    feed: tuple[FeedEntry, ...] = FEED,
+    sentiment: bool = True,
 ) -> Snapshot:
     topics = (
         TopicStats("trump", ("trump", "donald"), trump_total, trump_total // 10, 4.5, 812,
-                   trump_keywords),
+                   trump_keywords, cloud_words=TRUMP_CLOUD if trump_keywords is TRUMP_KEYWORDS else (),
+                   sentiment=make_sentiment(0.1234, 410, 520, 304) if sentiment else None),
         TopicStats("biden", ("biden", "joe"), biden_total, biden_total // 10, 3.25, 640,
-                   biden_keywords),
+                   biden_keywords, cloud_words=BIDEN_CLOUD if biden_keywords is BIDEN_KEYWORDS else (),
+                   sentiment=make_sentiment(-0.0712, 280, 390, 317) if sentiment else None),
     )
     return Snapshot(
         namespace="election",
@@ -101,6 +176,10 @@ def make_snapshot(
         series=make_series(window_s),
         round_trip_ms=round_trip_ms,
         collector_status=collector_status,
+        sentiment=make_sentiment(0.0311, 720, 1010, 592) if sentiment else None,
+        mix=MIX,
+        feed=feed,
+        mood=make_mood(window_s) if sentiment else MoodSeries(),
     )
 
 
@@ -116,7 +195,16 @@ class FakeReader:
         self.build = build
         self.failure = failure
         self.calls: list[int] = []
+        self.keyword_calls: list[tuple[str, str]] = []
+        self.build_detail = make_detail
         self._lock = threading.Lock()
+
+    def read_keyword(self, topic: str, word: str) -> KeywordDetail:
+        with self._lock:
+            self.keyword_calls.append((topic, word))
+        if self.failure is not None:
+            raise StoreUnavailable(self.failure)
+        return self.build_detail(topic, word)
 
     def read_snapshot(self, window_s: int) -> Snapshot:
         with self._lock:
@@ -148,3 +236,18 @@ async def settle(pilot: Pilot) -> None:  # type: ignore[type-arg]
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+HOSTILE_FEED: tuple[FeedEntry, ...] = (
+    FeedEntry("h1", CLOCK_MS, "evil\x1b[31m", ("trump",), "clip\x1b]52;c;aGVsbG8=\x07board", False),
+    FeedEntry("h2", CLOCK_MS - 1000, "wiper", ("biden",), "\x1b[2Jwipe the screen", True),
+    FeedEntry("h3", CLOCK_MS - 2000, "[bold]mark[/]", ("trump",), "[bold red]x[/] is literal", False),
+    FeedEntry("h4", CLOCK_MS - 3000, "bidi", ("trump", "biden"), "rtl\u202egnp.exe\nsecond line", False),
+)
+
+
+def region_text(app: App, widget: Widget) -> str:  # type: ignore[type-arg]
+    """What the screen shows inside `widget`'s region (children of containers included)."""
+    region = widget.region
+    rows = screen_text(app).splitlines()[region.y : region.y + region.height]
+    return "\n".join(row[region.x : region.x + region.width] for row in rows)

@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
+
+from rich.color import ColorSystem
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -25,16 +28,20 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import ContentSwitcher, Static
 
 from tweetwatch.errors import StoreUnavailable
 from tweetwatch.store.snapshot import Snapshot
 from tweetwatch.tui.chart import FrequencyChart, RateSparkline
 from tweetwatch.tui.commands import COMMANDS, bindings
 from tweetwatch.tui.counters import CountersPanel
+from tweetwatch.tui.drilldown import KeywordPicker, KeywordScreen
+from tweetwatch.tui.feed import FeedPanel
 from tweetwatch.tui.header import HeaderInfo, HeaderTitle
 from tweetwatch.tui.help import HelpScreen
 from tweetwatch.tui.keywords import KeywordsPanel
+from tweetwatch.tui.palette import topic_color
+from tweetwatch.tui.stream import StreamPanel
 from tweetwatch.tui.messages import SnapshotFailed, SnapshotReady
 from tweetwatch.tui.reader import SnapshotReader
 from tweetwatch.tui.statusbar import LinkState, StatusBar
@@ -46,6 +53,11 @@ NARROW_WIDTH = 100
 """Below this many columns the panels are rearranged (CSS class `narrow`)."""
 MIN_SIZE = Size(60, 18)
 """Below this the dashboard shows a message instead of a broken layout."""
+VIEWS: tuple[str, ...] = ("chart", "feed", "stream")
+"""What `v` cycles the main panel through."""
+COLOR_SYSTEMS = {"16": ColorSystem.STANDARD, "256": ColorSystem.EIGHT_BIT, "truecolor": ColorSystem.TRUECOLOR}
+ANSI_THEME = "ansi-dark"
+"""Used with 16 colours: the terminal's own palette and background (Textual's ANSI theme)."""
 
 
 def _local_now() -> datetime:
@@ -87,6 +99,9 @@ class DashboardApp(App[None]):
         windows: tuple[int, ...] = DEFAULT_WINDOWS,
         title: str = "tweetwatch",
         clock: Callable[[], datetime] | None = None,
+        colors: str | None = None,
+        ascii_only: bool = False,
+        screenshot_dir: Path | None = None,
     ) -> None:
         """
         Args:
@@ -96,8 +111,22 @@ class DashboardApp(App[None]):
             windows: Windows `w` cycles through, in seconds.
             title: Shown at the left of the header.
             clock: Wall clock for "updated HH:MM:SS"; inject a fixed one for tests.
+            colors: `16`, `256` or `truecolor` to force the colour depth Textual renders in
+                (None: detected); `16` also switches to the ANSI theme, which uses the
+                terminal's own palette and background.
+            ascii_only: Draw charts with plain characters (for fonts without braille).
+            screenshot_dir: Where `s` saves SVG screenshots (default: the user data dir).
         """
         super().__init__()
+        if colors is not None:
+            if colors not in COLOR_SYSTEMS:
+                raise ValueError(f"colors must be one of {', '.join(COLOR_SYSTEMS)}")
+            # Textual renders every strip with its console's colour system (downgrading
+            # colours as needed); setting it here is what TEXTUAL_COLOR_SYSTEM does at import.
+            self.console._color_system = COLOR_SYSTEMS[colors]
+        self.color_depth = colors
+        self.ascii_only = ascii_only
+        self._screenshot_dir = screenshot_dir
         if refresh_s <= 0:
             raise ValueError("refresh_s must be positive")
         if window_s not in windows:
@@ -117,6 +146,11 @@ class DashboardApp(App[None]):
     def windows(self) -> tuple[int, ...]:
         return self._windows
 
+    @property
+    def reader(self) -> SnapshotReader:
+        """The data door; views call it only from worker threads."""
+        return self._reader
+
     # ---- layout -------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -128,7 +162,10 @@ class DashboardApp(App[None]):
         with Grid(id="body"):
             yield CountersPanel(id="counters").data_bind(DashboardApp.snapshot)
             yield KeywordsPanel(id="keywords").data_bind(DashboardApp.snapshot)
-            yield FrequencyChart(id="chart").data_bind(DashboardApp.snapshot)
+            with ContentSwitcher(initial="chart", id="view"):
+                yield FrequencyChart(id="chart", ascii_only=self.ascii_only).data_bind(DashboardApp.snapshot)
+                yield FeedPanel(id="feed").data_bind(DashboardApp.snapshot)
+                yield StreamPanel(id="stream").data_bind(DashboardApp.snapshot)
         yield StatusBar(id="status").data_bind(
             DashboardApp.snapshot,
             DashboardApp.link,
@@ -138,6 +175,8 @@ class DashboardApp(App[None]):
         )
 
     def on_mount(self) -> None:
+        if self.color_depth == "16":
+            self.theme = ANSI_THEME
         self._apply_size(self.size)
         self._request_read()
 
@@ -232,6 +271,64 @@ class DashboardApp(App[None]):
         index = self._windows.index(self.window_s) if self.window_s in self._windows else -1
         self.window_s = self._windows[(index + 1) % len(self._windows)]
         self._request_read()
+
+    def action_cycle_view(self) -> None:
+        switcher = self.query_one("#view", ContentSwitcher)
+        current = switcher.current or VIEWS[0]
+        view = VIEWS[(VIEWS.index(current) + 1) % len(VIEWS)]
+        switcher.current = view
+        if view == "feed":
+            self.query_one("#feed").focus()  # arrows / page keys scroll it (while paused)
+
+    def action_cycle_cloud(self) -> None:
+        self.query_one(KeywordsPanel).cycle_mode()
+
+    def action_toggle_mood(self) -> None:
+        chart = self.query_one(FrequencyChart)
+        chart.mood = not chart.mood
+        self.query_one("#view", ContentSwitcher).current = "chart"
+
+    def action_drill_down(self) -> None:
+        if not isinstance(self.screen, (KeywordPicker, KeywordScreen, HelpScreen)):
+            self.push_screen(KeywordPicker(self.snapshot), self._open_keyword)
+
+    def _open_keyword(self, choice: tuple[str, str] | None) -> None:
+        if choice is None:
+            return
+        topic, word = choice
+        names = [t.name for t in self.snapshot.topics] if self.snapshot is not None else []
+        color = topic_color(names.index(topic)) if topic in names else ""
+        self.push_screen(
+            KeywordScreen(topic, word, color=color, marker="*" if self.ascii_only else "braille")
+        )
+
+    def action_zoom(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        target = screen.focused
+        if target is None or not target.allow_maximize:
+            target = self.query_one(KeywordsPanel)
+        screen.maximize(target, container=False)
+
+    def screenshot_dir(self) -> Path:
+        if self._screenshot_dir is not None:
+            return self._screenshot_dir
+        import platformdirs
+
+        return Path(platformdirs.user_data_dir("tweetwatch")) / "screenshots"
+
+    def action_screenshot(self) -> None:
+        directory = self.screenshot_dir()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            stamp = self._clock().strftime("%Y%m%d-%H%M%S")
+            path = self.save_screenshot(f"tweetwatch-{stamp}.svg", str(directory))
+        except OSError as exc:
+            self.notify(f"screenshot not saved: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"screenshot saved to {path}", title="screenshot", timeout=6)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -7,6 +7,7 @@ tweets per second, so the numbers stay readable either way.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -59,6 +60,22 @@ class ChartData:
         return positions, labels
 
 
+def mood_data(snapshot: Snapshot) -> ChartData:
+    """Mean VADER compound per minute of the window, one line per topic plus all (NaN = none)."""
+    mood = snapshot.mood
+    lines = [ChartLine("all", ALL_COLOR, _nan_for_none(mood.means.get(ALL, ())))]
+    for index, topic in enumerate(snapshot.topics):
+        lines.append(
+            ChartLine(clean_text(topic.name, LEGEND_MAX), topic_color(index),
+                      _nan_for_none(mood.means.get(topic.name, ())))
+        )
+    return ChartData("mean compound", 1.0, mood.start_minute * 60, 60, tuple(lines))
+
+
+def _nan_for_none(values: tuple[float | None, ...]) -> tuple[float, ...]:
+    return tuple(math.nan if v is None else v for v in values)
+
+
 def chart_data(snapshot: Snapshot) -> ChartData:
     series: Series = snapshot.series
     per_unit = 60.0 if series.bucket_s >= 60 else 1.0
@@ -79,19 +96,34 @@ class FrequencyChart(PlotextPlot):
     """Tweets per second (or minute) over the window, one line per topic plus all."""
 
     snapshot: reactive[Snapshot | None] = reactive(None)
+    mood: reactive[bool] = reactive(False)
+    """Show per-minute sentiment lines instead of rates (`m`)."""
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, classes: str | None = None, ascii_only: bool = False) -> None:
         super().__init__(id=id, classes=classes)
         # No background colours of its own: the terminal's (or the widget's) show through.
         self.theme = "clear"
         self._data: ChartData | None = None
+        self.marker = "*" if ascii_only else "braille"
+        """`--ascii`: plain characters for terminals/fonts without braille glyphs."""
+        self.can_focus = True
 
     def on_mount(self) -> None:
         self.border_title = "frequency"
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        self._update_data()
+
+    def watch_mood(self) -> None:
+        self._update_data()
+
+    def _update_data(self) -> None:
+        snapshot = self.snapshot
         if snapshot is None:
             self._data = None
+        elif self.mood:
+            self._data = mood_data(snapshot)
+            self.border_title = f"sentiment/min · {fmt.window_label(snapshot.window_s)}"
         else:
             self._data = chart_data(snapshot)
             self.border_title = f"{self._data.unit} · {fmt.window_label(snapshot.window_s)}"
@@ -100,17 +132,26 @@ class FrequencyChart(PlotextPlot):
     def render(self) -> RenderResult:
         # Drawn here, not in the watcher, because tick density depends on the current size.
         data = self._data
+        if self.mood and data is not None and data.length == 0:
+            return Text("no sentiment in this window (collector run with --no-sentiment?)", style="dim")
         if data is None or data.length == 0:
             return Text("waiting for data…", style="dim")
+        if self.mood and all(math.isnan(v) for line in data.lines for v in line.values):
+            return Text("no sentiment in this window (collector run with --no-sentiment?)", style="dim")
         plt = self.plt
         plt.clear_figure()
-        xs = list(range(data.length))
         for line in data.lines:
-            plt.plot(xs, list(line.values), label=line.label, color=line.color, marker="braille")
+            points = [(i, v) for i, v in enumerate(line.values) if not math.isnan(v)]
+            if points:
+                xs, ys = zip(*points)
+                plt.plot(list(xs), list(ys), label=line.label, color=line.color, marker=self.marker)
         positions, labels = data.x_ticks(self.size.width)
         plt.xticks(positions, labels)
         plt.xlim(0, max(data.length - 1, 1))
-        plt.ylim(0, None)
+        if self.mood:
+            plt.ylim(-1, 1)
+        else:
+            plt.ylim(0, None)
         plt.ylabel(data.unit)
         return super().render()
 

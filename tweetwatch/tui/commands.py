@@ -31,6 +31,12 @@ COMMANDS: tuple[Command, ...] = (
     Command(("plus",), "+", "slower", "Refresh less often (longer interval)"),
     Command(("minus",), "-", "faster", "Refresh more often (shorter interval)"),
     Command(("w",), "w", "cycle_window", "Cycle the time window (1m, 5m, 15m, 1h)"),
+    Command(("v",), "v", "cycle_view", "Main panel: chart / live feed / stream mix"),
+    Command(("c",), "c", "cycle_cloud", "Keywords: table / word cloud / cloud layout"),
+    Command(("m",), "m", "toggle_mood", "Chart: rates / sentiment per minute"),
+    Command(("k",), "k", "drill_down", "Drill into a keyword: trend and recent posts"),
+    Command(("z",), "z", "zoom", "Zoom the focused panel (tab moves focus)"),
+    Command(("s",), "s", "screenshot", "Save an SVG screenshot to the data directory"),
     Command(("question_mark",), "?", "help", "Show this help", palette=False),
     Command(("ctrl+p",), "ctrl+p", "command_palette", "Command palette", palette=False),
 )

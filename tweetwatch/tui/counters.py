@@ -9,11 +9,20 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from tweetwatch.sanitize import clean_text
-from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.store.snapshot import Sentiment, Snapshot
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui.palette import topic_color
 
 TOPIC_NAME_MAX = 18
+
+
+def mood_text(sentiment: Sentiment | None) -> Text:
+    """Mean VADER compound: `+0.12` green, `-0.30` red, near zero plain; `—` when not scored."""
+    if sentiment is None or sentiment.mean is None:
+        return Text(fmt.DASH, style="dim")
+    mean = sentiment.mean
+    style = "green" if mean >= 0.05 else "red" if mean <= -0.05 else ""
+    return Text(f"{mean:+.2f}", style=style)
 
 
 def topic_label(name: str, index: int | None = None) -> Text:
@@ -32,12 +41,14 @@ def counters_table(snapshot: Snapshot | None) -> RenderableType:
     table.add_column("window", justify="right", no_wrap=True, ratio=2)
     table.add_column("/s", justify="right", no_wrap=True, ratio=1)
     table.add_column("authors", justify="right", no_wrap=True, ratio=2)
+    table.add_column("mood", justify="right", no_wrap=True, ratio=1)
     table.add_row(
         Text("all", style="bold"),
         fmt.count(snapshot.total),
         fmt.count(snapshot.total_window),
         fmt.rate(snapshot.rate_per_s),
         fmt.DASH,
+        mood_text(snapshot.sentiment),
     )
     for index, topic in enumerate(snapshot.topics):
         table.add_row(
@@ -46,6 +57,7 @@ def counters_table(snapshot: Snapshot | None) -> RenderableType:
             fmt.count(topic.count_window),
             fmt.rate(topic.rate_per_s),
             fmt.count(topic.unique_authors),
+            mood_text(topic.sentiment),
         )
     if len(snapshot.topics) >= 2:
         a, b = snapshot.topics[0], snapshot.topics[1]
@@ -54,6 +66,7 @@ def counters_table(snapshot: Snapshot | None) -> RenderableType:
             label,
             fmt.ratio(a.count_total, b.count_total),
             fmt.ratio(a.count_window, b.count_window),
+            "",
             "",
             "",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.store.snapshot import KeywordDetail, Snapshot
 
 
 class ReadOutcome(Message):
@@ -29,4 +29,20 @@ class SnapshotReady(ReadOutcome):
 class SnapshotFailed(ReadOutcome):
     def __init__(self, seq: int, error: str) -> None:
         super().__init__(seq)
+        self.error = error
+
+
+class KeywordReady(Message):
+    """A drill-down read finished (posted by the keyword view's worker)."""
+
+    def __init__(self, seq: int, detail: KeywordDetail) -> None:
+        super().__init__()
+        self.seq = seq
+        self.detail = detail
+
+
+class KeywordFailed(Message):
+    def __init__(self, seq: int, error: str) -> None:
+        super().__init__()
+        self.seq = seq
         self.error = error

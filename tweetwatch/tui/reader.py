@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.store.snapshot import KeywordDetail, Snapshot
 
 
 class SnapshotReader(Protocol):
@@ -12,5 +12,12 @@ class SnapshotReader(Protocol):
         """Read the namespace for a window; raises `StoreUnavailable` when Redis is away.
 
         Called from a worker thread, never from the UI thread.
+        """
+        ...
+
+    def read_keyword(self, topic: str, word: str) -> KeywordDetail:
+        """Drill-down for one keyword: per-minute counts and recent posts containing it.
+
+        Called from a worker thread while the keyword view is open; raises `StoreUnavailable`.
         """
         ...

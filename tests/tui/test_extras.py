@@ -1,0 +1,250 @@
+"""Pilot tests for the issue-4 panels: views, clouds, sentiment chart, drill-down, feed,
+screenshots and terminal options — all over an injected SnapshotReader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from rich.color import ColorSystem
+from textual.widgets import ContentSwitcher
+from tui_fakes import (
+    FEED,
+    HOSTILE_FEED,
+    FakeReader,
+    make_snapshot,
+    region_text,
+    screen_strips,
+    screen_text,
+    settle,
+    text_of,
+)
+
+from tweetwatch.store.snapshot import FeedEntry
+from tweetwatch.tui.app import DashboardApp
+from tweetwatch.tui.chart import FrequencyChart
+from tweetwatch.tui.drilldown import KeywordPicker, KeywordScreen
+from tweetwatch.tui.keywords import KeywordsPanel
+
+MakeApp = Callable[..., DashboardApp]
+
+
+async def test_v_cycles_chart_feed_stream(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        switcher = app.query_one("#view", ContentSwitcher)
+        assert switcher.current == "chart"
+        await pilot.press("v")
+        await settle(pilot)
+        assert switcher.current == "feed"
+        assert app.focused is app.query_one("#feed")
+        feed = region_text(app, app.query_one("#feed"))
+        assert "@nightowl" in feed and "20:15:30" in feed and "Polls in Florida" in feed
+        assert "RT" in feed  # retweets are marked
+        await pilot.press("v")
+        await settle(pilot)
+        assert switcher.current == "stream"
+        stream = text_of(app.query_one("#stream"))
+        assert "RT 41%" in stream and "link 30%" in stream
+        assert "realdonald" in stream and "maga" in stream and "en" in stream
+        assert "+0.12" in stream and "-0.07" in stream
+        await pilot.press("v")
+        assert switcher.current == "chart"
+
+
+async def test_mood_column_and_dash_without_sentiment(make_app: MakeApp, reader: FakeReader) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        counters = text_of(app.query_one("#counters"))
+        assert "mood" in counters and "+0.12" in counters and "-0.07" in counters
+        reader.build = lambda w: make_snapshot(w, sentiment=False)
+        await pilot.press("r")
+        await settle(pilot)
+        assert "+0.12" not in text_of(app.query_one("#counters"))
+        await pilot.press("m")
+        await settle(pilot)
+        assert "no sentiment in this window" in text_of(app.query_one("#chart"))
+
+
+async def test_c_cycles_table_cloud_layout(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panel = app.query_one(KeywordsPanel)
+        assert panel.mode == "table" and "412" in text_of(panel)
+        await pilot.press("c")
+        await settle(pilot)
+        assert panel.mode == "cloud"
+        cloud = text_of(panel)
+        assert "MAGA" in cloud and "VOTE" in cloud  # top word of each topic: upper case
+        assert "412" not in cloud
+        assert "economy" in cloud  # more words than the table's ten
+        await pilot.press("c")
+        await settle(pilot)
+        assert panel.mode == "layout"
+        await pilot.pause(0.2)
+        assert "too small for a layout" in text_of(panel)  # 32 columns: tiered instead
+        await pilot.press("c")
+        assert panel.mode == "table"
+
+
+async def test_layout_when_zoomed(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c", "c", "z")
+        panel = app.query_one(KeywordsPanel)
+        assert app.screen.maximized is panel
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if panel._layouts and "laying out" not in text_of(panel):
+                break
+        text = text_of(panel)
+        assert "MAGA" in text and "VOTE" in text
+        assert "laying out" not in text
+        await pilot.press("z")
+        assert app.screen.maximized is None
+
+
+async def test_m_toggles_sentiment_chart(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")  # m brings the chart back into view
+        await pilot.press("m")
+        await settle(pilot)
+        assert app.query_one("#view", ContentSwitcher).current == "chart"
+        chart = text_of(app.query_one("#chart"))
+        assert "sentiment/min" in chart and "-1.00" in chart and "1.00" in chart
+        await pilot.press("m")
+        await settle(pilot)
+        assert "tweets/s" in text_of(app.query_one("#chart"))
+
+
+async def test_drill_down_reads_through_worker_and_closes(make_app: MakeApp, reader: FakeReader) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, KeywordPicker)
+        await pilot.press("down", "enter")  # second keyword of the first topic
+        await settle(pilot)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, KeywordScreen)
+        assert reader.keyword_calls == [("trump", "vote")]
+        text = screen_text(app)
+        assert "keyword vote in trump" in text
+        assert "posts per minute" in text and "posts/min" in text
+        assert "@nightowl" in text and "@joe_fan_88" not in text  # only trump posts here
+        await pilot.press("r")
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(reader.keyword_calls) == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, (KeywordScreen, KeywordPicker))
+
+
+async def test_drill_down_failure_is_shown(make_app: MakeApp, reader: FakeReader) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        reader.failure = "connection refused"
+        await pilot.press("k", "enter")
+        await settle(pilot)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Redis unreachable — retrying (connection refused)" in screen_text(app)
+
+
+async def test_picker_escape_and_mouse_click(make_app: MakeApp, reader: FakeReader) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, KeywordPicker)
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.click("#picker-list", offset=(20, 3))  # fourth row: trump · wall
+        await settle(pilot)
+        await app.screen.workers.wait_for_complete()
+        assert reader.keyword_calls == [("trump", "wall")]
+
+
+async def test_hostile_feed_is_literal_and_inert(make_app: MakeApp, reader: FakeReader) -> None:
+    reader.build = lambda w: make_snapshot(w, feed=HOSTILE_FEED)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        feed = region_text(app, app.query_one("#feed"))
+        assert "clipboard" in feed and "aGVsbG8" not in feed
+        assert "wipe the screen" in feed
+        assert "[bold red]x[/] is literal" in feed
+        assert "@[bold]mark[/]" in feed
+        assert "rtlgnp.exe second line" in feed
+        for strip in screen_strips(app):
+            for segment in strip:
+                assert "\x1b" not in segment.text
+                assert "\x07" not in segment.text
+                assert "\u202e" not in segment.text
+                assert "\n" not in segment.text
+
+
+async def test_feed_scrolls_while_paused(make_app: MakeApp, reader: FakeReader) -> None:
+    many = tuple(replace(FEED[i % len(FEED)], id=str(i), created_ms=FEED[0].created_ms - i * 1000) for i in range(50))
+    reader.build = lambda w: make_snapshot(w, feed=many)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "p")
+        feed = app.query_one("#feed")
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        assert feed.scroll_y > 0
+        newest = FeedEntry("new", FEED[0].created_ms + 5000, "latecomer", ("trump",), "fresh post", False)
+        reader.build = lambda w: make_snapshot(w, feed=(newest, *many))
+        await pilot.press("r")
+        await settle(pilot)
+        assert "latecomer" not in region_text(app, feed)  # frozen while paused
+        assert feed.scroll_y > 0
+        await pilot.press("p")
+        await settle(pilot)
+        assert feed.scroll_y == 0
+        assert "latecomer" in region_text(app, feed)
+
+
+async def test_s_saves_an_svg_screenshot(reader: FakeReader, tmp_path: Path) -> None:
+    from tui_fakes import fixed_clock
+
+    app = DashboardApp(reader, refresh_s=3600, clock=fixed_clock, screenshot_dir=tmp_path / "shots")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        files = list((tmp_path / "shots").glob("*.svg"))
+        assert [f.name for f in files] == ["tweetwatch-20240501-120000.svg"]
+        assert "<svg" in files[0].read_text()
+        assert any(str(files[0]) in str(n.message) for n in app._notifications)
+
+
+async def test_colors_ascii_and_theme(reader: FakeReader) -> None:
+    app = DashboardApp(reader, refresh_s=3600, colors="16", ascii_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.console._color_system == ColorSystem.STANDARD
+        assert app.theme == "ansi-dark"
+        assert app.query_one(FrequencyChart).marker == "*"
+        chart = text_of(app.query_one("#chart"))
+        assert "*" in chart and not any("\u2800" <= ch <= "\u28ff" for ch in chart)
+    app256 = DashboardApp(reader, refresh_s=3600, colors="256")
+    assert app256.console._color_system == ColorSystem.EIGHT_BIT
