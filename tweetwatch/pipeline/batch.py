@@ -28,17 +28,24 @@ class Batch:
 
 
 class BatchAggregator:
-    def __init__(self, store: Store, topics: tuple[Topic, ...], use_rule_tags: bool) -> None:
+    def __init__(
+        self, store: Store, topics: tuple[Topic, ...], use_rule_tags: bool, local_memory: bool = True
+    ) -> None:
+        """`local_memory=False` for stream workers: a batch that fails to write is retried, and
+        a local memory would then wrongly call its posts duplicates."""
         self.store = store
         self.aggregator = Aggregator(TopicMatcher(topics), use_rule_tags=use_rule_tags)
-        self.recent = RecentIds()
+        self.recent = RecentIds() if local_memory else None
         self.skip_redis = threading.Event()
         """Set while Redis is known to be down, so batches don't stall on the dedupe check."""
 
     def aggregate(self, records: list[Record]) -> Batch:
         """Raises nothing: a failed Redis check degrades to local dedupe (see `checked_in_redis`)."""
         tweets: list[Tweet] = [r for r in records if r.__class__ is Tweet]  # type: ignore[misc]
-        fresh = self.recent.claim([(t.id, t.created_ms) for t in tweets])
+        if self.recent is not None:
+            fresh = self.recent.claim([(t.id, t.created_ms) for t in tweets])
+        else:
+            fresh = {t.id for t in tweets}
         expired: set[int] = set()
         checked = True
         if tweets:

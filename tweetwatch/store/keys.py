@@ -76,6 +76,11 @@ class Keys:
         consumer group; capped with MAXLEN ~."""
         return self.prefix + "raw"
 
+    def fence(self, consumer: str) -> str:
+        """STRING counter a stream worker checks before writing; bumped when another worker
+        claims its stale entries (so a slow-but-alive worker can't count them twice)."""
+        return f"{self.prefix}fence:{consumer}"
+
     def scratch(self, token: str) -> str:
         """Temporary ZSET a reader unions keyword buckets into (deleted in the same transaction)."""
         return f"{self.prefix}tmp:{token}"

@@ -71,15 +71,39 @@ class RawStream:
         return _entries(reply[0][1]) if reply else []
 
     def claim_stale(self, group: str, consumer: str, idle_ms: int, count: int) -> list[RawEntry]:
-        """Take over entries other consumers left pending for longer than `idle_ms`."""
-        reply = self.store._call(
-            lambda: self.client.xautoclaim(self.key, group, consumer, idle_ms, "0-0", count=count)
-        )
-        claimed = reply[1] if reply else []
-        entries = _entries(claimed)
-        deleted = reply[2] if len(reply) > 2 else []
-        entries.extend(RawEntry(_text(d), None) for d in deleted)
-        return entries
+        """Take over entries other consumers left pending for longer than `idle_ms`.
+
+        The previous owners' fences are bumped *before* the claim, so an owner that was only
+        slow (not dead) finds its fence moved when it tries to write and drops the batch
+        (`BatchLost`) instead of counting it a second time.
+        """
+        keys = self.store.keys
+
+        def run() -> list[RawEntry]:
+            pending = self.client.xpending_range(self.key, group, "-", "+", count, idle=idle_ms)
+            if not pending:
+                return []
+            owners = {_text(p["consumer"]) for p in pending}
+            ids = [_text(p["message_id"]) for p in pending]
+            pipe = self.client.pipeline(transaction=False)
+            for owner in owners:
+                pipe.incr(keys.fence(owner))
+            pipe.xclaim(self.key, group, consumer, idle_ms, ids)
+            claimed = pipe.execute()[-1]
+            entries = _entries([c for c in claimed if c is not None])
+            found = {e.entry_id for e in entries}
+            # ids still pending but whose entry was trimmed from the stream: nothing to count
+            entries.extend(RawEntry(i, None) for i in ids if i not in found and self._still_pending(group, i))
+            return entries
+
+        return self.store._call(run)
+
+    def _still_pending(self, group: str, entry_id: str) -> bool:
+        return bool(self.client.xpending_range(self.key, group, entry_id, entry_id, 1))
+
+    def fence(self, consumer: str) -> str | None:
+        value = self.store._call(lambda: self.client.get(self.store.keys.fence(consumer)))
+        return _text(value) if value is not None else None
 
     def ack_in(self, pipe: Any, group: str, entry_ids: Sequence[str]) -> None:
         """Queue the XACK into a transaction the caller executes."""

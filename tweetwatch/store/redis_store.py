@@ -106,6 +106,10 @@ def describe_error(exc: BaseException) -> str:
     return text[:200]
 
 
+class BatchLost(Exception):
+    """A guarded write found its fence moved: the batch belongs to another worker now."""
+
+
 @dataclass(frozen=True)
 class Meta:
     topics: tuple[Topic, ...]
@@ -234,11 +238,14 @@ class Store:
         topics: tuple[Topic, ...],
         expired_minutes: Iterable[int] = (),
         also: Callable[[Any], None] | None = None,
+        guard: tuple[str, str | None] | None = None,
     ) -> None:
         """Apply a Delta in one MULTI/EXEC (a single round trip).
 
         `also(pipe)` may queue more commands into the same transaction (a worker's XACK, so
         counting a batch and acknowledging it happen together or not at all).
+        `guard=(key, expected)`: write only if `key` still holds `expected` (WATCH; a stream
+        worker's fence, see store/raw_stream.py); otherwise raise `BatchLost`.
         """
         keys = self.keys
         ttl = self.retention_s + 3600  # wall-clock backstop; stream-clock retention does the real work
@@ -247,6 +254,12 @@ class Store:
 
         def run() -> None:
             pipe = self.client.pipeline(transaction=True)
+            if guard is not None:
+                pipe.watch(guard[0])
+                if pipe.get(guard[0]) != guard[1]:
+                    pipe.reset()
+                    raise BatchLost(f"{guard[0]} changed: another worker claimed this batch")
+                pipe.multi()
             if delta.counters:
                 for name, value in delta.counters.items():
                     pipe.hincrby(keys.totals, name, value)
@@ -314,7 +327,10 @@ class Store:
                 pipe.zrem(keys.minutes, *(str(m) for m in expired))
             if also is not None:
                 also(pipe)
-            pipe.execute()
+            try:
+                pipe.execute()
+            except redis.exceptions.WatchError:
+                raise BatchLost("another worker claimed this batch while it was being counted") from None
 
         self._call(run)
 

@@ -1,0 +1,235 @@
+"""Scale-out on Redis Streams: `collect --raw-only` forwards raw lines, `process` aggregates.
+
+`RawForwarder` reads a source and appends its lines to the raw stream in batches. `Processor`
+is one worker of a consumer group: it reads a batch (XREADGROUP), aggregates it like the
+collector does, and writes the Delta and the XACK in one transaction. Run any number of them,
+on any machine.
+
+Exactness when a worker dies (even SIGKILL mid-batch): its batch was neither written nor
+acknowledged (one transaction), so the entries stay pending and another worker claims them
+with XAUTOCLAIM after `claim_idle_ms`. A worker that was only *slow* past that timeout could
+in principle race the claimer; the per-minute `seen` id sets then count each post once
+(the second copy lands in `duplicates`). We chose atomic write+ack plus id dedupe over a
+separate batch-marker key because the dedupe already exists for reconnects and costs nothing
+extra, while a marker would add a read and a key per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tweetwatch.errors import StoreUnavailable
+from tweetwatch.pipeline.batch import BatchAggregator
+from tweetwatch.pipeline.model import Record
+from tweetwatch.pipeline.normalize import normalize_line
+from tweetwatch.pipeline.text import Topic
+from tweetwatch.sources.base import Source
+from tweetwatch.store.raw_stream import RawEntry, RawStream
+from tweetwatch.store.redis_store import BatchLost, Store
+
+log = logging.getLogger(__name__)
+
+FORWARD_BATCH = 5_000
+FORWARD_EVERY_S = 0.1
+PROCESS_BATCH = 5_000
+DEFAULT_CLAIM_IDLE_MS = 30_000
+SOURCES_WITH_RULE_TAGS = ("x", "replay")
+
+
+def default_consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+@dataclass
+class ForwardStats:
+    lines: int = 0
+    state: str = "starting"
+
+
+class RawForwarder:
+    """Source -> raw stream, nothing else (the aggregation happens in `Processor`s)."""
+
+    def __init__(self, source: Source, raw: RawStream, on_status: Callable[[str], None] | None = None) -> None:
+        self.source = source
+        self.raw = raw
+        self.on_status = on_status
+        self.stats = ForwardStats()
+
+    def run(self, stop: threading.Event) -> None:
+        pending: list[bytes] = []
+        next_send = time.monotonic() + FORWARD_EVERY_S
+        last_status = 0.0
+        self.stats.state = "forwarding"
+        for line in self.source.lines(stop):
+            if line is not None and line.strip():
+                pending.append(line.rstrip(b"\r\n"))
+            now = time.monotonic()
+            if pending and (len(pending) >= FORWARD_BATCH or now >= next_send):
+                self._send(pending, stop)
+                self.stats.lines += len(pending)
+                pending = []
+                next_send = now + FORWARD_EVERY_S
+            if self.on_status and now - last_status >= 2:
+                last_status = now
+                self.on_status(f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded")
+            if stop.is_set():
+                break
+        if pending:
+            self._send(pending, threading.Event())
+            self.stats.lines += len(pending)
+        self.stats.state = "stopped"
+        if self.on_status:
+            self.on_status(f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded · stopped")
+
+    def _send(self, lines: list[bytes], stop: threading.Event) -> None:
+        """Append, retrying while Redis is away (the source waits: backpressure, no loss)."""
+        delay = 0.5
+        while True:
+            try:
+                self.raw.append(lines)
+                self.stats.state = "forwarding"
+                return
+            except StoreUnavailable as exc:
+                self.stats.state = f"redis unreachable: {exc}"
+                log.warning("%s; retrying in %.1f s", exc, delay)
+                if stop.wait(delay) and delay >= 8:
+                    raise
+                delay = min(delay * 2, 8)
+
+
+@dataclass
+class ProcessStats:
+    entries: int = 0
+    tweets: int = 0
+    claimed: int = 0
+    batches: int = 0
+    lost_batches: int = 0
+    """Batches another worker claimed while this one was (too slowly) counting them."""
+    state: str = "starting"
+
+
+class Processor:
+    """One consumer-group worker."""
+
+    def __init__(
+        self,
+        store: Store,
+        raw: RawStream,
+        *,
+        group: str,
+        consumer: str,
+        claim_idle_ms: int = DEFAULT_CLAIM_IDLE_MS,
+        batch_size: int = PROCESS_BATCH,
+        exit_when_idle: bool = False,
+    ) -> None:
+        self.store = store
+        self.raw = raw
+        self.group = group
+        self.consumer = consumer
+        self.claim_idle_ms = claim_idle_ms
+        self.batch_size = batch_size
+        self.exit_when_idle = exit_when_idle
+        self.stats = ProcessStats()
+        self._batches: BatchAggregator | None = None
+        self._topics: tuple[Topic, ...] = ()
+        self._last_claim = 0.0
+        self._fence: str | None = None
+
+    def run(self, stop: threading.Event, on_status: Callable[[str], None] | None = None) -> None:
+        last_status = 0.0
+        idle_rounds = 0
+        retry: list[RawEntry] = []
+        while not stop.is_set():
+            entries: list[RawEntry] = retry
+            try:
+                entries = retry or self._next_entries()
+                retry = []
+                if entries:
+                    idle_rounds = 0
+                    self._process(entries)
+                    self.stats.state = "processing"
+                else:
+                    idle_rounds += 1
+                    self.stats.state = "idle"
+                    if self.exit_when_idle and idle_rounds >= 3 and self.raw.pending_count(self.group) == 0:
+                        break
+            except StoreUnavailable as exc:
+                retry = entries  # write failed: process the batch again (seen sets keep it exact)
+                self._wait_for_redis(exc, stop)
+            now = time.monotonic()
+            if on_status and now - last_status >= 2:
+                last_status = now
+                on_status(self.status_line())
+        self.stats.state = "stopped"
+        if on_status:
+            on_status(self.status_line())
+
+    def _next_entries(self) -> list[RawEntry]:
+        """Stale entries of dead workers first (checked every few seconds), then new ones."""
+        entries: list[RawEntry] = []
+        self._load_meta()
+        self.raw.ensure_group(self.group)  # cheap; recreates it after a server restart
+        now = time.monotonic()
+        if now - self._last_claim >= min(5.0, self.claim_idle_ms / 1000):
+            self._last_claim = now
+            entries = self.raw.claim_stale(self.group, self.consumer, self.claim_idle_ms, self.batch_size)
+            self.stats.claimed += len(entries)
+        if not entries:
+            entries = self.raw.read(self.group, self.consumer, self.batch_size, block_ms=500)
+        if entries:
+            self._fence = self.raw.fence(self.consumer)
+        return entries
+
+    def _wait_for_redis(self, exc: StoreUnavailable, stop: threading.Event) -> None:
+        if not self.stats.state.startswith("redis unreachable"):
+            log.warning("%s; retrying", exc)
+        self.stats.state = f"redis unreachable: {exc}"
+        stop.wait(1.0)
+
+    def status_line(self) -> str:
+        s = self.stats
+        return (f"process {self.group}/{self.consumer} · entries {s.entries:,} · tweets {s.tweets:,}"
+                f" · claimed {s.claimed:,} · batches {s.batches:,}")
+
+    def _load_meta(self) -> None:
+        if self._batches is not None:
+            return
+        meta = self.store.read_meta()
+        if meta is None:
+            self.stats.state = "waiting for a collector to record topics"
+            return
+        self._topics = meta.topics
+        self._batches = BatchAggregator(
+            self.store, meta.topics, meta.source in SOURCES_WITH_RULE_TAGS, local_memory=False
+        )
+
+    def _process(self, entries: list[RawEntry]) -> None:
+        if self._batches is None:
+            self._load_meta()
+            if self._batches is None:
+                return  # no topics yet; the entries stay pending and are claimed again later
+        records: list[Record] = []
+        for entry in entries:
+            if entry.line is not None:
+                records.extend(normalize_line(entry.line))
+        batch = self._batches.aggregate(records)
+        if not batch.checked_in_redis:
+            raise StoreUnavailable("Redis became unreachable during a batch")
+        ids = [e.entry_id for e in entries]
+        try:
+            self.store.write(batch.delta, self._topics, batch.expired_minutes,
+                             also=lambda pipe: self.raw.ack_in(pipe, self.group, ids),
+                             guard=(self.store.keys.fence(self.consumer), self._fence))
+        except BatchLost as exc:
+            self.stats.lost_batches += 1
+            log.warning("%s; dropped %d entries it now owns", exc, len(entries))
+            return
+        self.stats.entries += len(entries)
+        self.stats.tweets += batch.delta.counters["total"]
+        self.stats.batches += 1
