@@ -25,11 +25,12 @@ from tweetwatch import __version__
 from tweetwatch.config import SOURCES, Settings, resolve
 from tweetwatch.errors import StoreUnavailable, TweetwatchError, UsageError
 from tweetwatch.store.embedded import EmbeddedServer
+from tweetwatch.store.keys import NAMESPACE_RE
 from tweetwatch.store.redis_store import Store, mask_url, open_client
 
 log = logging.getLogger("tweetwatch")
 
-COMMANDS = ("run", "collect", "dashboard", "summary", "reset", "replay", "rules")
+COMMANDS = ("run", "collect", "dashboard", "summary", "reset", "replay", "rules", "process")
 SUMMARY_WINDOW_S = 3600
 DASHBOARD_WINDOW_S = 300
 EXIT_INTERRUPTED = 130
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         "reset": "delete the namespace's keys",
         "replay": "re-watch recorded files (archives too): collector and dashboard, like run --replay",
         "rules": "list, sync or clear tweetwatch's X filtered-stream rules",
+        "process": "scale-out worker: aggregate raw lines from `collect --raw-only` (consumer group)",
     }
     for name in COMMANDS:
         command = sub.add_parser(name, help=helps[name], description=helps[name])
@@ -102,6 +104,18 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--json", action="store_true", help="print JSON")
         if name == "reset":
             command.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        if name == "collect":
+            command.add_argument("--raw-only", action="store_true", dest="raw_only",
+                                 help="put raw lines on a Redis stream for `process` workers instead of aggregating")
+            command.add_argument("--raw-maxlen", type=int, default=None, dest="raw_maxlen", metavar="N",
+                                 help="cap of the raw stream (default 200000 lines)")
+        if name == "process":
+            command.add_argument("--group", default="tweetwatch", help="consumer group (default tweetwatch)")
+            command.add_argument("--consumer", default=None, help="consumer name (default host-pid)")
+            command.add_argument("--claim-idle", type=float, default=30.0, dest="claim_idle", metavar="SECONDS",
+                                 help="claim entries a dead worker left pending this long (default 30)")
+            command.add_argument("--exit-when-idle", action="store_true", dest="exit_when_idle",
+                                 help="exit once the stream is drained and nothing is pending")
         if name == "replay":
             command.add_argument("files", metavar="FILE", nargs="+", help="JSON-lines files, .gz too")
         if name == "rules":
@@ -271,6 +285,56 @@ def cmd_collect(settings: Settings) -> int:
         _release(backend)
 
 
+def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
+    from tweetwatch.pipeline.workers import RawForwarder
+    from tweetwatch.store.raw_stream import DEFAULT_RAW_MAXLEN, RawStream
+
+    source = make_source(settings)
+    stop = threading.Event()
+    backend = connect(settings, "forwarder", wait=True, stop=stop)
+    try:
+        backend.store.write_meta(settings.topics, source.label, settings.is_demo)
+        forwarder = RawForwarder(source, RawStream(backend.store, maxlen or DEFAULT_RAW_MAXLEN),
+                                 on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True))
+        with _stop_signals(lambda _signum: stop.set()):
+            try:
+                forwarder.run(stop)
+            except KeyboardInterrupt:
+                stop.set()
+        return 0
+    finally:
+        _release(backend)
+
+
+def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
+    from tweetwatch.pipeline.workers import Processor, default_consumer_name
+    from tweetwatch.store.raw_stream import RawStream
+
+    consumer = str(flags.get("consumer") or default_consumer_name())
+    group = str(flags.get("group") or "tweetwatch")
+    for what, value in (("consumer", consumer), ("group", group)):
+        if not NAMESPACE_RE.match(value):
+            raise UsageError(f"invalid {what} name {value!r}: use 1-64 letters, digits, '_', '-' or '.'")
+    stop = threading.Event()
+    backend = connect(settings, "process", wait=True, stop=stop)
+    try:
+        worker = Processor(
+            backend.store, RawStream(backend.store),
+            group=group,
+            consumer=consumer,
+            claim_idle_ms=int(float(flags.get("claim_idle") or 30) * 1000),  # type: ignore[arg-type]
+            exit_when_idle=bool(flags.get("exit_when_idle")),
+        )
+        with _stop_signals(lambda _signum: stop.set()):
+            try:
+                worker.run(stop, on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True))
+            except KeyboardInterrupt:
+                stop.set()
+        return 0
+    finally:
+        _release(backend)
+
+
 def cmd_summary(settings: Settings) -> int:
     from tweetwatch.summary import summary_dict, summary_text
 
@@ -345,9 +409,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     flags["command"] = command
     try:
         settings = resolve(flags)
-        _setup_logging(settings, to_stderr=command in ("collect",))
+        _setup_logging(settings, to_stderr=command in ("collect", "process"))
+        if command == "collect" and flags.get("raw_only"):
+            return cmd_collect_raw(settings, flags.get("raw_maxlen"))  # type: ignore[arg-type]
         if command == "collect":
             return cmd_collect(settings)
+        if command == "process":
+            return cmd_process(settings, flags)
         if command == "summary":
             return cmd_summary(settings)
         if command == "reset":
