@@ -93,3 +93,10 @@ def test_topic_and_duration_parsing() -> None:
         parse_duration("0s")
     with pytest.raises(UsageError):
         parse_topic("_hidden:x")
+
+
+def test_bad_live_urls_are_usage_errors() -> None:
+    for flags in ({"jetstream_url": "ws://[::1"}, {"jetstream_url": "http://x"}, {"x_api_url": "ftp://x"},
+                  {"x_api_url": "http://h:99999"}):
+        with pytest.raises(UsageError):
+            resolve({"command": "run", **flags}, {"TWEETWATCH_CONFIG": EMPTY})

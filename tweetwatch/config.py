@@ -296,7 +296,11 @@ def _bearer_token(flags: dict[str, Any], env: Any, file: dict[str, Any]) -> Secr
 def _http_url(url: str, option: str, schemes: tuple[str, ...]) -> str:
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise UsageError(f"invalid {option} {url!r}: not a URL") from None
     if parts.scheme not in schemes or not parts.netloc:
         raise UsageError(f"invalid {option} {url!r}: expected a {' or '.join(schemes)} URL")
     return url.rstrip("/")
