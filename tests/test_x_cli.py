@@ -9,7 +9,6 @@ it had and exited 0. Stall timeout and backoff are shortened through the environ
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import signal
 import subprocess

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_STALL_TIMEOUT_S = 20.0
 IDLE_YIELD_S = 0.1
+QUEUE_LINES = 50_000
+"""Raw lines read but not yet taken by the collector, at most."""
 EXPANSIONS = ("author_id", "referenced_tweets.id")
 TWEET_FIELDS = ("author_id", "created_at", "entities", "lang", "note_tweet", "referenced_tweets")
 USER_FIELDS = ("username", "name")
@@ -367,7 +369,14 @@ class _StreamClient(tweepy.StreamingClient):
     def on_data(self, raw_data: bytes) -> None:
         runner = self.runner
         runner.heard()
-        runner.queue.put(raw_data)
+        while True:  # bounded: a collector that falls behind slows the read (X drops slow readers)
+            try:
+                runner.queue.put(raw_data, timeout=0.5)
+                break
+            except queue.Full:
+                if runner.closing.is_set():
+                    self._end(Retry("network", "stopped"))
+                    return
         if b"operational-disconnect" in raw_data and _is_operational_disconnect(raw_data):
             self._end(Retry("network", "operational-disconnect from X"))
         elif runner.closing.is_set():
@@ -434,7 +443,7 @@ class _Runner:
 
     def __init__(self, source: XSource) -> None:
         self.source = source
-        self.queue: queue.Queue[object] = queue.Queue()
+        self.queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_LINES)
         self.closing = threading.Event()
         self.last_heard = time.monotonic()
         self.was_connected = False
@@ -466,6 +475,15 @@ class _Runner:
             self._fresh = False
             self.backoff.reset()
 
+    def _post(self, item: object) -> None:
+        """Queue an end marker behind the lines already read, unless nobody reads any more."""
+        while not self.closing.is_set():
+            try:
+                self.queue.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
     # the loop
     def _run(self) -> None:
         source = self.source
@@ -486,7 +504,7 @@ class _Runner:
                     break
                 if isinstance(outcome, TweetwatchError):
                     source._set("stopped", str(outcome))
-                    self.queue.put(_Fatal(outcome))
+                    self._post(_Fatal(outcome))
                     return
                 if not isinstance(outcome, Retry):
                     log.error("X stream: unexpected %s: %s", type(outcome).__name__, outcome)
@@ -497,10 +515,10 @@ class _Runner:
                 self.closing.wait(wait)
         except Exception as exc:  # a bug: end the source with one line, the traceback in the log
             log.exception("X stream thread failed")
-            self.queue.put(_Fatal(TweetwatchError(f"X stream failed: {type(exc).__name__}: {exc}")))
+            self._post(_Fatal(TweetwatchError(f"X stream failed: {type(exc).__name__}: {exc}")))
             return
         source._set("stopped", "stop requested")
-        self.queue.put(_END)
+        self._post(_END)
 
     def _connect_once(self) -> Exception | None:
         source = self.source
