@@ -30,7 +30,7 @@ from tweetwatch.store.redis_store import Store, mask_url, open_client
 
 log = logging.getLogger("tweetwatch")
 
-COMMANDS = ("run", "collect", "dashboard", "summary", "reset", "replay", "rules", "process")
+COMMANDS = ("run", "collect", "dashboard", "summary", "reset", "replay", "rules", "process", "export")
 SUMMARY_WINDOW_S = 3600
 DASHBOARD_WINDOW_S = 300
 EXIT_INTERRUPTED = 130
@@ -76,6 +76,15 @@ def _shared_options(parser: argparse.ArgumentParser) -> None:
                       help="where live sources archive raw lines (default <user data dir>/tweetwatch/archive)")
     live.add_argument("--no-archive", action="store_true", dest="no_archive", default=S,
                       help="do not archive raw lines of live sources")
+    look = parser.add_argument_group("analysis and terminal")
+    look.add_argument("--no-sentiment", action="store_true", dest="no_sentiment", default=S,
+                      help="do not score posts with VADER (sentiment costs ingest throughput)")
+    look.add_argument("--colors", choices=("16", "256", "truecolor"), default=S,
+                      help="dashboard colour depth (default: detected); 16 also uses the terminal's own palette")
+    look.add_argument("--ascii", action="store_true", default=S,
+                      help="draw charts with plain characters (for fonts without braille glyphs)")
+    look.add_argument("--no-mouse", action="store_true", dest="no_mouse", default=S,
+                      help="do not capture the mouse (terminal text selection keeps working)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "replay": "re-watch recorded files (archives too): collector and dashboard, like run --replay",
         "rules": "list, sync or clear tweetwatch's X filtered-stream rules",
         "process": "scale-out worker: aggregate raw lines from `collect --raw-only` (consumer group)",
+        "export": "write counters, series and keywords as CSV/JSON, or a topic's word cloud as PNG",
     }
     for name in COMMANDS:
         command = sub.add_parser(name, help=helps[name], description=helps[name])
@@ -116,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="claim entries a dead worker left pending this long (default 30)")
             command.add_argument("--exit-when-idle", action="store_true", dest="exit_when_idle",
                                  help="exit once the stream is drained and nothing is pending")
+        if name == "export":
+            command.add_argument("export_kind", metavar="KIND", choices=("csv", "json", "wordcloud"),
+                                 help="csv (a directory of tables), json (one file, - for stdout) or wordcloud (PNG)")
+            command.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write")
+            command.add_argument("--topic", metavar="NAME", help="topic of the word cloud")
+            command.add_argument("--size", metavar="WxH", default="1200x600", help="word cloud image size (default 1200x600)")
         if name == "replay":
             command.add_argument("files", metavar="FILE", nargs="+", help="JSON-lines files, .gz too")
         if name == "rules":
@@ -261,6 +277,7 @@ def cmd_collect(settings: Settings) -> int:
             source, backend.store, settings.topics, is_demo=settings.is_demo,
             on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
         )
+        collector.aggregator.set_sentiment(settings.sentiment)
 
         def request_stop(_signum: int = 0) -> None:
             collector.stop()
@@ -350,6 +367,41 @@ def cmd_summary(settings: Settings) -> int:
     return 0
 
 
+def cmd_export(settings: Settings, flags: dict) -> int:
+    from pathlib import Path
+
+    from tweetwatch import export
+
+    kind = flags["export_kind"]
+    window_s = settings.window_s or SUMMARY_WINDOW_S
+    size = export.parse_size(flags.get("size") or "1200x600")
+    backend = connect(settings, "export")
+    try:
+        snapshot = backend.store.read_snapshot(window_s)
+        names = [t.name for t in snapshot.topics]
+        if kind == "wordcloud":
+            topic = (flags.get("topic") or "").casefold()
+            if topic not in names:
+                known = ", ".join(names) or "none recorded yet"
+                raise UsageError(f"export wordcloud needs --topic NAME (topics: {known})")
+            words = backend.store.read_top_words(topic, window_s, export.CLOUD_WORDS)
+            path = export.write_wordcloud(words, Path(flags["output"]), size)
+            print(f"wrote {path}", file=sys.stderr)
+            return 0
+        top = {name: backend.store.read_top_words(name, window_s, export.KEYWORDS_PER_TOPIC) for name in names}
+    finally:
+        _release(backend)
+    frames = export.tables(snapshot, top)
+    if kind == "csv":
+        paths = export.write_csv(frames, Path(flags["output"]))
+        print(f"wrote {', '.join(str(p) for p in paths)}", file=sys.stderr)
+    else:
+        written = export.write_json(export.json_document(snapshot, frames), flags["output"])
+        if written is not None:
+            print(f"wrote {written}", file=sys.stderr)
+    return 0
+
+
 def cmd_reset(settings: Settings) -> int:
     backend = connect(settings, "reset")
     try:
@@ -377,9 +429,12 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
     try:
         if source is not None:
             collector = Collector(source, backend.store, settings.topics, is_demo=settings.is_demo)
+            collector.aggregator.set_sentiment(settings.sentiment)
             collector.start()
         reader = Store(backend.store.client, settings.namespace, url_label=backend.label)
-        app = DashboardApp(reader, refresh_s=settings.refresh_s, window_s=settings.window_s or DASHBOARD_WINDOW_S)
+        app = DashboardApp(reader, refresh_s=settings.refresh_s, window_s=settings.window_s or DASHBOARD_WINDOW_S,
+                           colors=settings.colors, ascii_only=settings.ascii,
+                           screenshot_dir=settings.data_dir / "screenshots")
 
         def request_exit(_signum: int) -> None:
             loop = getattr(app, "_loop", None)
@@ -387,7 +442,7 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
                 loop.call_soon_threadsafe(app.exit)
 
         with _stop_signals(request_exit):
-            app.run()
+            app.run(mouse=settings.mouse)
         if collector is not None:
             collector.stop()
             collector.wait(10)
@@ -420,6 +475,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_summary(settings)
         if command == "reset":
             return cmd_reset(settings)
+        if command == "export":
+            return cmd_export(settings, flags)
         if command == "rules":
             from tweetwatch.sources.x import cmd_rules
 

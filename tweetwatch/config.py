@@ -36,6 +36,7 @@ LIVE_SOURCES = ("x", "jetstream")
 DEFAULT_X_API_URL = "https://api.x.com"
 DEFAULT_JETSTREAM_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
 WINDOWS_S = (60, 300, 900, 3600)
+COLOR_DEPTHS = ("16", "256", "truecolor")
 MAX_TOPICS = 16
 MAX_KEYWORDS = 50
 
@@ -70,6 +71,14 @@ class Settings:
     archive: bool = True
     archive_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("tweetwatch")) / "archive")
     rules_action: str = "list"
+    sentiment: bool = True
+    """Score posts with VADER (`--no-sentiment` turns it off; it costs throughput)."""
+    colors: str | None = None
+    """Dashboard colour depth: `16`, `256`, `truecolor`; None = detected."""
+    ascii: bool = False
+    mouse: bool = True
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("tweetwatch")))
+    """Screenshots go to `<data dir>/screenshots`."""
 
     @property
     def is_demo(self) -> bool:
@@ -266,6 +275,16 @@ def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | 
         settings.archive_dir = settings.state_dir / "archive"
     settings.archive = not (flags.get("no_archive") or file.get("archive") is False)
     settings.rules_action = flags.get("rules_action") or "list"
+    settings.sentiment = not (flags.get("no_sentiment") or file.get("sentiment") is False)
+    colors, _ = pick("colors", ("TWEETWATCH_COLORS",), "colors")
+    if colors is not None:
+        settings.colors = str(colors).lower()
+        if settings.colors not in COLOR_DEPTHS:
+            raise UsageError(f"invalid --colors {colors!r}: choose one of {', '.join(COLOR_DEPTHS)}")
+    settings.ascii = bool(flags.get("ascii") or file.get("ascii") is True)
+    settings.mouse = not (flags.get("no_mouse") or file.get("mouse") is False)
+    if env.get("TWEETWATCH_STATE_DIR"):
+        settings.data_dir = settings.state_dir
     settings.json = bool(flags.get("json"))
     settings.yes = bool(flags.get("yes"))
     return settings

@@ -1,0 +1,151 @@
+"""`tweetwatch export csv|json|wordcloud`: the current aggregates as files.
+
+* `csv -o DIR` writes `counters.csv`, `series.csv`, `keywords.csv` and `mix.csv` into DIR;
+* `json -o FILE` (or `-o -` for stdout) writes the same tables as one JSON document;
+* `wordcloud --topic NAME -o FILE.png` draws a PNG word cloud with `wordcloud`.
+
+Everything comes from one `Store.read_snapshot(window)` plus one read of each topic's top
+words; pandas shapes the tables. Library code: raises `UsageError`, never prints.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tweetwatch.errors import UsageError
+from tweetwatch.store.snapshot import ALL, Snapshot
+from tweetwatch.summary import sentiment_dict
+
+KEYWORDS_PER_TOPIC = 50
+CLOUD_WORDS = 200
+CLOUD_RANDOM_STATE = 7
+DEFAULT_CLOUD_SIZE = (1200, 600)
+TABLES = ("counters", "series", "keywords", "mix")
+
+
+def tables(snapshot: Snapshot, keywords: dict[str, list[tuple[str, int]]] | None = None) -> dict[str, pd.DataFrame]:
+    """The snapshot as tidy tables: counters, per-topic series, keyword ranks, stream mix."""
+    rows: list[dict[str, Any]] = []
+    for name, total, window, rate, authors, mood in [
+        ("all", snapshot.total, snapshot.total_window, snapshot.rate_per_s, None, snapshot.sentiment),
+        *((t.name, t.count_total, t.count_window, t.rate_per_s, t.unique_authors, t.sentiment)
+          for t in snapshot.topics),
+    ]:
+        sentiment = sentiment_dict(mood) or {}
+        rows.append({
+            "topic": name, "total": total, "window": window, "rate_per_s": round(rate, 3),
+            "unique_authors": authors, "sentiment_mean": sentiment.get("mean"),
+            "positive_share": sentiment.get("positive"), "neutral_share": sentiment.get("neutral"),
+            "negative_share": sentiment.get("negative"),
+        })
+    counters = pd.DataFrame(rows)
+
+    series = snapshot.series
+    n = series.length
+    columns: dict[str, Any] = {
+        "start": pd.to_datetime([series.start_epoch + i * series.bucket_s for i in range(n)], unit="s", utc=True),
+        "bucket_s": [series.bucket_s] * n,
+    }
+    for key, counts in series.counts.items():
+        columns["all" if key == ALL else key] = list(counts)[:n]
+    series_df = pd.DataFrame(columns)
+
+    keyword_rows = []
+    for topic in snapshot.topics:
+        ranked = (keywords or {}).get(topic.name) or list(topic.top_keywords)
+        keyword_rows += [{"topic": topic.name, "rank": i + 1, "word": w, "count": n} for i, (w, n) in enumerate(ranked)]
+    keywords_df = pd.DataFrame(keyword_rows, columns=["topic", "rank", "word", "count"])
+
+    mix = snapshot.mix
+    mix_rows = [{"kind": "posts", "name": "all", "count": mix.tweets, "share": 1.0 if mix.tweets else None}]
+    for kind in ("retweets", "quotes", "replies", "links"):
+        mix_rows.append({"kind": kind, "name": kind, "count": getattr(mix, kind), "share": mix.share(kind)})
+    for kind, items in (("language", mix.languages), ("hashtag", mix.hashtags), ("mention", mix.mentions)):
+        mix_rows += [{"kind": kind, "name": name, "count": n,
+                      "share": n / mix.tweets if mix.tweets else None} for name, n in items]
+    mix_df = pd.DataFrame(mix_rows, columns=["kind", "name", "count", "share"])
+    return {"counters": counters, "series": series_df, "keywords": keywords_df, "mix": mix_df}
+
+
+def write_csv(frames: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
+    """One CSV per table in `directory` (created)."""
+    if directory.suffix.lower() == ".csv":
+        raise UsageError(f"csv export writes several files: give a directory, not {directory}")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name in TABLES:
+            path = directory / f"{name}.csv"
+            frames[name].to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+            paths.append(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
+    return paths
+
+
+def json_document(snapshot: Snapshot, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    clock = snapshot.stream_clock
+    doc: dict[str, Any] = {
+        "namespace": snapshot.namespace,
+        "source": snapshot.source,
+        "demo": snapshot.is_demo,
+        "window_s": snapshot.window_s,
+        "stream_clock": clock.isoformat().replace("+00:00", "Z") if clock else None,
+        "exported_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "bucket_s": snapshot.series.bucket_s,
+    }
+    for name in TABLES:
+        doc[name] = json.loads(frames[name].to_json(orient="records", date_format="iso"))
+    return doc
+
+
+def write_json(document: dict[str, Any], output: str) -> Path | None:
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    if output == "-":
+        sys.stdout.write(text + "\n")
+        return None
+    path = Path(output)
+    try:
+        if path.parent != Path(""):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(p) for p in text.lower().split("x"))
+    except ValueError:
+        raise UsageError(f"invalid size {text!r}: use WIDTHxHEIGHT, e.g. 1200x600") from None
+    if not (50 <= width <= 8000 and 50 <= height <= 8000):
+        raise UsageError("image size must be between 50 and 8000 pixels a side")
+    return width, height
+
+
+def write_wordcloud(words: list[tuple[str, int]], path: Path, size: tuple[int, int] = DEFAULT_CLOUD_SIZE) -> Path:
+    """A PNG word cloud of `words` (word, count), like the seed's per-candidate clouds."""
+    from wordcloud import WordCloud
+
+    frequencies = {w: n for w, n in words if n > 0}
+    if not frequencies:
+        raise UsageError("no keywords in the window: nothing to draw")
+    width, height = size
+    cloud = WordCloud(
+        width=width, height=height, background_color="white", random_state=CLOUD_RANDOM_STATE,
+        max_words=len(frequencies), prefer_horizontal=0.9, normalize_plurals=False,
+    ).generate_from_frequencies(frequencies)
+    try:
+        if path.parent != Path(""):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        cloud.to_file(str(path))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot write {path}: {exc}") from None
+    return path
