@@ -277,7 +277,7 @@ def cmd_collect(settings: Settings) -> int:
             source, backend.store, settings.topics, is_demo=settings.is_demo,
             on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
         )
-        collector.aggregator.set_sentiment(settings.sentiment)
+        collector.batches.aggregator.set_sentiment(settings.sentiment)
 
         def request_stop(_signum: int = 0) -> None:
             collector.stop()
@@ -429,7 +429,7 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
     try:
         if source is not None:
             collector = Collector(source, backend.store, settings.topics, is_demo=settings.is_demo)
-            collector.aggregator.set_sentiment(settings.sentiment)
+            collector.batches.aggregator.set_sentiment(settings.sentiment)
             collector.start()
         reader = Store(backend.store.client, settings.namespace, url_label=backend.label)
         app = DashboardApp(reader, refresh_s=settings.refresh_s, window_s=settings.window_s or DASHBOARD_WINDOW_S,
