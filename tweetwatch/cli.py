@@ -150,6 +150,15 @@ class Backend:
     label: str
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Console lines never carry a traceback (those go to the log file only)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        lines = self.formatMessage(record).splitlines()
+        return lines[0] if lines else ""
+
+
 def _setup_logging(settings: Settings, to_stderr: bool) -> Path | None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -167,7 +176,7 @@ def _setup_logging(settings: Settings, to_stderr: bool) -> Path | None:
     if to_stderr:
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.WARNING)
-        console.setFormatter(logging.Formatter("tweetwatch: %(message)s"))
+        console.setFormatter(_OneLineFormatter("tweetwatch: %(message)s"))
         root.addHandler(console)
     return log_path
 
@@ -187,6 +196,8 @@ def connect(settings: Settings, role: str, wait: bool = False, stop: threading.E
         embedded.ensure_running()
         url, label = embedded.url, "embedded valkey"
     store = Store(open_client(url, role), settings.namespace, url_label=label)
+    if embedded is not None:
+        store.recover = embedded.ensure_running  # killed under us: restart it from its data
     delay = 0.5
     while check:
         try:
@@ -432,6 +443,7 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
             collector.batches.aggregator.set_sentiment(settings.sentiment)
             collector.start()
         reader = Store(backend.store.client, settings.namespace, url_label=backend.label)
+        reader.recover = backend.store.recover
         app = DashboardApp(reader, refresh_s=settings.refresh_s, window_s=settings.window_s or DASHBOARD_WINDOW_S,
                            colors=settings.colors, ascii_only=settings.ascii,
                            screenshot_dir=settings.data_dir / "screenshots")

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tweetwatch.errors import StoreUnavailable, TweetwatchError
-from tweetwatch.pipeline.aggregate import Delta
+from tweetwatch.pipeline.aggregate import Aggregator, Delta
 from tweetwatch.pipeline.batch import BatchAggregator
 from tweetwatch.pipeline.model import Record, Reject
 from tweetwatch.pipeline.normalize import normalize_line
@@ -100,6 +100,10 @@ class Collector:
         self._last_status = 0.0
         self._window_tweets = 0
         self._window_start = time.monotonic()
+
+    @property
+    def aggregator(self) -> Aggregator:
+        return self.batches.aggregator
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

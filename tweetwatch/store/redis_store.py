@@ -10,6 +10,7 @@ Only commands available in Redis 6.2 are used.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -65,6 +66,8 @@ return 1
 """HINCRBY KEYS[1] for each `field count` line in ARGV[1] (the store/scripts.py pattern:
 one joined argument instead of one encoded argument per field)."""
 _T = TypeVar("_T")
+
+log = logging.getLogger(__name__)
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
@@ -143,6 +146,9 @@ class Store:
         self._topics: tuple[Topic, ...] | None = None
         self._clock_guess_s: int | None = None
         self._clock_seen_ms = 0
+        self.recover: Callable[[], None] | None = None
+        """Called when the server is unreachable (the embedded server restarts itself here)."""
+        self._last_recover = 0.0
 
     # -- plumbing --------------------------------------------------------------------------
     def _call(self, fn: Callable[[], _T]) -> _T:
@@ -154,7 +160,18 @@ class Store:
             raise StoreUnavailable(f"Redis authentication failed: {describe_error(exc)}") from None
         except REDIS_ERRORS as exc:
             where = self.url_label or "Redis"
+            self._try_recover()
             raise StoreUnavailable(f"{where} unreachable: {describe_error(exc)}") from None
+
+    def _try_recover(self) -> None:
+        """Give `recover` (the embedded server's restart) a chance, at most once a second."""
+        if self.recover is None or time.monotonic() - self._last_recover < 1.0:
+            return
+        self._last_recover = time.monotonic()
+        try:
+            self.recover()
+        except Exception as exc:  # reported by the next failing call anyway
+            log.warning("could not restart the embedded server: %s", exc)
 
     def check_server(self) -> str:
         """Ping and check the version; returns e.g. `valkey 9.0.0`."""

@@ -1,0 +1,144 @@
+"""Faults with real processes: the server killed mid-run and restarted, the embedded server
+killed under a running collector. The final counts equal those of an undisturbed run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from support import FIXTURES, REPO, run_cli
+
+from tweetwatch.sources.demo import DemoSource
+
+TOPICS = [("trump", ["trump", "realdonaldtrump"]), ("biden", ["biden", "joebiden"])]
+
+
+def demo_file(path: Path, lines: int, rate: float) -> Path:
+    clock = [1_700_000_000.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    source = DemoSource(topics=TOPICS, rate=rate, seed=5, clock=lambda: clock[0], sleep=sleep, limit=lines)
+    with open(path, "wb") as out:
+        for line in source.lines(threading.Event()):
+            out.write(line + b"\n")
+    return path
+
+
+def env_for(state: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TWEETWATCH_STATE_DIR=str(state), TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    return env
+
+
+def comparable(summary_json: str) -> dict:
+    data = json.loads(summary_json)
+    data.pop("namespace")
+    return data
+
+
+class RedisServer:
+    """A real redis-server with fsync-always AOF, that the test can kill and restart."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.sock = directory / "redis.sock"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.sock}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", str(self.sock), "--unixsocketperm", "700",
+             "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(unix_socket_path=str(self.sock)).ping():
+                    return
+            except (redis.exceptions.ConnectionError, redis.exceptions.BusyLoadingError):
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_redis_killed_and_restarted_mid_run(tmp_path: Path) -> None:
+    data = demo_file(tmp_path / "demo.jsonl", 4000, rate=100)  # 40 s of stream time
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        env = env_for(tmp_path / "state")
+        collector = subprocess.Popen(
+            [sys.executable, "-m", "tweetwatch", "collect", "--redis", server.url, "--namespace", "fault",
+             "--replay", str(data), "--speed", "4"],  # about 10 s of wall time
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        before = int(redis.Redis(unix_socket_path=str(server.sock)).hget("{fault}:totals", "total") or 0)
+        assert 0 < before < 4000, "the kill must land mid-run"
+        server.kill()
+        time.sleep(5)
+        assert collector.poll() is None  # still reading, holding aggregates
+        server.start()
+        _, err = collector.communicate(timeout=120)
+        assert collector.returncode == 0, err
+        assert "redis unreachable" in err and "Traceback" not in err
+
+        undisturbed = run_cli("collect", "--redis", server.url, "--namespace", "calm", "--replay", str(data))
+        assert undisturbed.returncode == 0, undisturbed.stderr
+        got = run_cli("summary", "--json", "--window", "24h", "--redis", server.url, "--namespace", "fault")
+        want = run_cli("summary", "--json", "--window", "24h", "--redis", server.url, "--namespace", "calm")
+        assert comparable(got.stdout) == comparable(want.stdout)
+        assert comparable(got.stdout)["total"] == 4000
+    finally:
+        server.stop()
+
+
+def test_embedded_server_killed_under_collector(tmp_path: Path) -> None:
+    data = demo_file(tmp_path / "demo.jsonl", 3000, rate=100)  # 30 s of stream time
+    state = tmp_path / "state"
+    env = env_for(state)
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "tweetwatch", "collect", "--namespace", "fault", "--replay", str(data),
+         "--speed", "4"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    pid_file = state / "valkey" / "valkey.pid"
+    deadline = time.monotonic() + 20
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(3)
+    first_pid = int(pid_file.read_text())
+    os.kill(first_pid, signal.SIGKILL)
+    _, err = collector.communicate(timeout=120)
+    assert collector.returncode == 0, err
+    assert "Traceback" not in err
+    calm_state = tmp_path / "calm"
+    undisturbed = run_cli("collect", "--namespace", "fault", "--replay", str(data), state_dir=calm_state)
+    assert undisturbed.returncode == 0
+    got = run_cli("summary", "--json", "--window", "24h", "--namespace", "fault", state_dir=state)
+    want = run_cli("summary", "--json", "--window", "24h", "--namespace", "fault", state_dir=calm_state)
+    assert got.returncode == 0, got.stderr
+    assert comparable(got.stdout) == comparable(want.stdout)
+    assert comparable(got.stdout)["total"] == 3000
