@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
+from tweetwatch.pipeline.timeparse import plausible_ms
 
 POST_COLLECTION = "app.bsky.feed.post"
 MAX_TEXT_CHARS = 10_000
@@ -21,8 +22,6 @@ MAX_DID_CHARS = 2048
 MAX_RKEY_CHARS = 512
 MAX_FUTURE_SKEW_MS = 10 * 60 * 1000
 """A createdAt this far after Jetstream's own receive time is a wrong clock: use time_us."""
-_MIN_MS = 1_104_537_600_000  # 2005-01-01 (as normalize._bounded)
-_MAX_MS = 4_102_444_800_000  # 2100-01-01
 
 _TAG = "app.bsky.richtext.facet#tag"
 _MENTION = "app.bsky.richtext.facet#mention"
@@ -94,7 +93,7 @@ def _post(did: str, time_us: Any, commit: dict[str, Any]) -> Tweet | Reject:
 
 def created_ms_of(created_at: Any, time_us: Any) -> int | None:
     """The record's createdAt, unless missing, absurd or far after Jetstream's time_us."""
-    received_ms = _bounded(time_us // 1000) if _is_int(time_us) else None
+    received_ms = plausible_ms(time_us // 1000) if _is_int(time_us) else None
     claimed_ms = _iso_ms(created_at) if isinstance(created_at, str) else None
     if claimed_ms is None:
         return received_ms
@@ -113,13 +112,9 @@ def _iso_ms(value: str) -> int | None:
     if stamp.tzinfo is None:
         return None  # the lexicon requires an offset; a naive time is ambiguous
     try:
-        return _bounded(int(stamp.timestamp() * 1000))
+        return plausible_ms(int(stamp.timestamp() * 1000))
     except (OverflowError, OSError, ValueError):
         return None
-
-
-def _bounded(ms: int) -> int | None:
-    return ms if _MIN_MS <= ms <= _MAX_MS else None
 
 
 def _is_int(value: Any) -> bool:

@@ -7,13 +7,13 @@ several Tweets. Anything unexpected becomes a `Reject` with a short reason, neve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from tweetwatch.pipeline.jetstream_shape import normalize_jetstream
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
+from tweetwatch.pipeline.timeparse import parse_iso_time, parse_v1_time, plausible_ms, snowflake_ms
 
 V1_CONTROL_KEYS = (
     "limit",
@@ -24,15 +24,6 @@ V1_CONTROL_KEYS = (
     "status_withheld",
     "user_withheld",
 )
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
-_TWITTER_EPOCH_MS = 1288834974657
-_MIN_MS = 1_104_537_600_000  # 2005-01-01, before any post on any network
-_MAX_MS = 4_102_444_800_000  # 2100-01-01
 
 
 def normalize_line(line: bytes | str) -> list[Record]:
@@ -132,7 +123,7 @@ def _v1_entities(obj: dict[str, Any]) -> dict[str, Any]:
 def _v1_created_ms(obj: dict[str, Any], tweet_id: str) -> int | None:
     stamp = obj.get("timestamp_ms")
     if isinstance(stamp, (str, int)) and str(stamp).isdigit():
-        return _bounded(int(stamp))
+        return plausible_ms(int(stamp))
     created = obj.get("created_at")
     if isinstance(created, str):
         parsed = parse_v1_time(created)
@@ -140,25 +131,6 @@ def _v1_created_ms(obj: dict[str, Any], tweet_id: str) -> int | None:
             return parsed
     return snowflake_ms(tweet_id)
 
-
-def parse_v1_time(value: str) -> int | None:
-    """`Wed Apr 19 14:31:05 +0000 2016` -> epoch ms; None when malformed."""
-    parts = value.split()
-    if len(parts) != 6 or parts[1] not in _MONTHS:
-        return None
-    try:
-        hh, mm, ss = (int(x) for x in parts[3].split(":"))
-        offset = parts[4]
-        sign = -1 if offset[0] == "-" else 1
-        offset_s = sign * (int(offset[1:3]) * 3600 + int(offset[3:5]) * 60)
-        stamp = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), hh, mm, ss)
-    except (ValueError, IndexError):
-        return None
-    epoch = (stamp - _EPOCH).total_seconds() - offset_s
-    return _bounded(int(epoch * 1000))
-
-
-_EPOCH = datetime(1970, 1, 1)
 
 
 # --- v2 -----------------------------------------------------------------------------------
@@ -291,29 +263,8 @@ def _v2_time_fast(value: str) -> int | None:
     return base + int(millis) if millis.isdigit() else None
 
 
-def parse_iso_time(value: str) -> int | None:
-    """`2021-04-01T15:52:31.000Z` (any ISO 8601 with offset) -> epoch ms; naive means UTC."""
-    try:
-        stamp = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        return _bounded(int((stamp - _EPOCH).total_seconds() * 1000))
-    return _bounded(int(stamp.timestamp() * 1000))
-
 
 # --- shared -------------------------------------------------------------------------------
-
-
-def snowflake_ms(tweet_id: str) -> int | None:
-    """Creation time encoded in a snowflake id (X, since late 2010); None for older ids."""
-    if not tweet_id.isdigit() or len(tweet_id) < 15:
-        return None
-    return _bounded((int(tweet_id) >> 22) + _TWITTER_EPOCH_MS)
-
-
-def _bounded(ms: int) -> int | None:
-    return ms if _MIN_MS <= ms <= _MAX_MS else None
 
 
 def _id_of(obj: Mapping[str, Any]) -> str | None:

@@ -1,0 +1,81 @@
+"""Timestamps of posts -> epoch milliseconds, and what counts as a plausible time.
+
+Shared by every normalizer. A time before 2005 or more than FUTURE_SLACK_MS ahead of the wall
+clock is not plausible (no real post is from the future, and one bad timestamp must not drag
+the stream clock, the dashboard's "now", years ahead); callers then fall back to another
+source of time (the snowflake id, Jetstream's receive time) or reject the post.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_TWITTER_EPOCH_MS = 1288834974657
+_MIN_MS = 1_104_537_600_000  # 2005-01-01, before any post on any network
+FUTURE_SLACK_MS = 10 * 60 * 1000
+
+
+def parse_v1_time(value: str) -> int | None:
+    """`Wed Apr 19 14:31:05 +0000 2016` -> epoch ms; None when malformed."""
+    parts = value.split()
+    if len(parts) != 6 or parts[1] not in _MONTHS:
+        return None
+    try:
+        hh, mm, ss = (int(x) for x in parts[3].split(":"))
+        offset = parts[4]
+        sign = -1 if offset[0] == "-" else 1
+        offset_s = sign * (int(offset[1:3]) * 3600 + int(offset[3:5]) * 60)
+        stamp = datetime(int(parts[5]), _MONTHS[parts[1]], int(parts[2]), hh, mm, ss)
+    except (ValueError, IndexError):
+        return None
+    epoch = (stamp - _EPOCH).total_seconds() - offset_s
+    return plausible_ms(int(epoch * 1000))
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def parse_iso_time(value: str) -> int | None:
+    """`2021-04-01T15:52:31.000Z` (any ISO 8601 with offset) -> epoch ms; naive means UTC."""
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        return plausible_ms(int((stamp - _EPOCH).total_seconds() * 1000))
+    return plausible_ms(int(stamp.timestamp() * 1000))
+
+
+def snowflake_ms(tweet_id: str) -> int | None:
+    """Creation time encoded in a snowflake id (X, since late 2010); None for older ids."""
+    if not tweet_id.isdigit() or len(tweet_id) < 15:
+        return None
+    return plausible_ms((int(tweet_id) >> 22) + _TWITTER_EPOCH_MS)
+
+
+def plausible_ms(ms: int) -> int | None:
+    """`ms` when it is a plausible post time, else None."""
+    if ms < _MIN_MS:
+        return None
+    if ms > _latest_plausible_ms():
+        return None
+    return ms
+
+
+_latest = [0.0, 0]
+
+
+def _latest_plausible_ms() -> int:
+    """Wall clock + slack, recomputed at most once a second (this is on the hot path)."""
+    now = time.monotonic()
+    if now - _latest[0] > 1.0:
+        _latest[0] = now
+        _latest[1] = int(time.time() * 1000) + FUTURE_SLACK_MS
+    return int(_latest[1])
