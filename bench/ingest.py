@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--tweets", type=int, default=300_000)
     parser.add_argument("--stream-rate", type=float, default=1000.0, help="tweets per second of stream time")
     parser.add_argument("--redis", help="server URL (default: a fresh embedded Valkey)")
+    parser.add_argument("--no-sentiment", action="store_true", help="collect without VADER sentiment scoring")
     args = parser.parse_args()
 
     cache = ROOT / "bench" / ".cache"
@@ -74,6 +75,8 @@ def main() -> int:
         cmd = [sys.executable, "-m", "tweetwatch", "collect", "--replay", str(data), "--namespace", namespace]
         if args.redis:
             cmd += ["--redis", args.redis]
+        if args.no_sentiment:
+            cmd += ["--no-sentiment"]
         started = time.perf_counter()
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
         elapsed = time.perf_counter() - started

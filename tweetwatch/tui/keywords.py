@@ -28,6 +28,8 @@ MODES = ("table", "cloud", "layout")
 TITLES = {"table": "top keywords", "cloud": "word cloud", "layout": "word cloud · layout"}
 LAYOUT_ROWS = 8
 """Rows per topic for a layout when the panel's height follows its content (wide layout)."""
+CLOUD_LINES = 5
+"""Word lines per topic of a tiered cloud when the panel's height follows its content."""
 
 
 def topic_keywords(index: int, name: str, top: tuple[tuple[str, int], ...]) -> Table:
@@ -56,15 +58,18 @@ def cloud_words(topic: TopicStats) -> tuple[str, ...]:
     return tuple(word for word, _n in topic.words_for_cloud)
 
 
-def tiered_cloud(snapshot: Snapshot | None, width: int) -> RenderableType:
-    """Every topic's tiered cloud, stacked: a coloured heading, then the words."""
+def tiered_cloud(snapshot: Snapshot | None, width: int, height: int | None = None) -> RenderableType:
+    """Every topic's tiered cloud, stacked: a coloured heading, then the words (the lightest
+    words are left out when `height` rows cannot hold them all)."""
     if snapshot is None or not snapshot.topics:
         return Text("waiting for data…", style="dim")
     parts: list[RenderableType] = []
+    n = len(snapshot.topics)
+    budget = None if height is None else max(height // n - 1, 1)
     for index, topic in enumerate(snapshot.topics):
         parts.append(topic_label(topic.name, index).append(f"  ({fmt.count(topic.count_window)})", style="dim"))
         lines = tiered_lines(cloud_words(topic), width, topic_color(index))
-        parts.extend(lines or [Text(fmt.DASH, style="dim")])
+        parts.extend(lines[:budget] if lines else [Text(fmt.DASH, style="dim")])
     return Group(*parts)
 
 
@@ -107,7 +112,7 @@ class KeywordsPanel(Widget, can_focus=True):
             return super().get_content_height(container, viewport, width)
         if self.mode == "layout":
             return (LAYOUT_ROWS + 1) * len(snapshot.topics)
-        return super().get_content_height(container, viewport, width)
+        return (CLOUD_LINES + 1) * len(snapshot.topics)
 
     # -- rendering ----------------------------------------------------------------------
     def render(self) -> RenderableType:
@@ -115,12 +120,13 @@ class KeywordsPanel(Widget, can_focus=True):
         width = max(self.content_size.width, 1)
         if self.mode == "table":
             return keywords_grid(snapshot)
+        height = max(self.content_size.height, 2)
         if self.mode == "cloud" or snapshot is None or not snapshot.topics:
-            return tiered_cloud(snapshot, width)
+            return tiered_cloud(snapshot, width, height)
         cols, rows, side = self._areas(width, self.content_size.height, len(snapshot.topics))
         if not fits_layout(cols, rows):
             self._set_subtitle("too small for a layout: z zooms")
-            return tiered_cloud(snapshot, width)
+            return tiered_cloud(snapshot, width, height)
         clouds: list[list[Text]] = []
         missing = False
         for index, topic in enumerate(snapshot.topics):
