@@ -42,7 +42,7 @@ def cli_env(tmp_path: Path, token: str = TOKEN, **extra: str) -> dict[str, str]:
         "TWEETWATCH_CONFIG": str(FIXTURES / "empty-config.toml"),
         "TWEETWATCH_STATE_DIR": str(tmp_path / "state"),
         "X_BEARER_TOKEN": token,
-        "TWEETWATCH_X_STALL_TIMEOUT": "0.5",
+        "TWEETWATCH_X_STALL_TIMEOUT": "2",  # the fake sends keep-alives every 0.1 s: far below, even on a loaded box
         "TWEETWATCH_X_BACKOFF_SCALE": "0.01",
     })
     env.update(extra)
@@ -216,8 +216,8 @@ def test_bad_token_ends_collect_with_one_line_and_no_retry(
         code = collect.proc.wait(30)
     finally:
         collect.kill()
-    assert code == 2
     stderr = collect.stderr
+    assert code == 2, stderr
     last = stderr.strip().splitlines()[-1]
     assert "401 Unauthorized" in last and "X_BEARER_TOKEN" in last and "--bearer-token-file" in last
     assert "Traceback" not in stderr
@@ -231,9 +231,9 @@ def test_forbidden_stream_ends_collect_with_what_to_fix(
     api.connections = [[status(403)]]
     result = run_cli("collect", "--redis", server_url, "--namespace", namespace, "--x-api-url", api.url,
                      "--no-archive", *TRACK, env=cli_env(tmp_path), timeout=60)
-    assert result.returncode == 2
-    assert "403 Forbidden" in result.stderr and "Pro or Enterprise" in result.stderr
-    assert len(api.stream_requests()) == 1
+    assert result.returncode == 2, result.stderr
+    assert "403 Forbidden" in result.stderr and "Pro or Enterprise" in result.stderr, result.stderr
+    assert len(api.stream_requests()) == 1, result.stderr
     assert not (tmp_path / "archive").exists()
 
 
@@ -252,7 +252,7 @@ def test_429_backs_off_says_so_and_recovers_then_sigint_exits_0(
     waiting = [line for line in collect.stderr.splitlines() if "reconnecting in" in line]
     assert waiting and all("429 too many connections" in line for line in waiting), collect.stderr
     first, second = (r.at for r in api.stream_requests())
-    assert second - first >= 2.9
+    assert second - first >= 2.9, collect.stderr
     assert current_summary(server_url, namespace)["topics"]["trump"]["count"] == 1
 
 
