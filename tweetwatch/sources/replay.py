@@ -6,7 +6,6 @@ replay follows the original pace by created_at, `speed` times faster.
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 import threading
@@ -38,14 +37,52 @@ def check_readable(paths: Sequence[Path]) -> None:
             raise UsageError(f"replay file is not readable: {path}")
 
 
-def open_lines(path: Path) -> IO[bytes]:
-    """Open plain or gzip (by content, not by name) for binary line iteration."""
-    raw = open(path, "rb")
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
+def line_chunks(path: Path) -> Iterator[list[bytes]]:
+    """Lists of raw lines from a plain or gzip file (gzip detected by content, not by name).
+
+    Gzip is decompressed member by member, so a file whose last member was cut short (a crash
+    mid-write) still yields every line before the cut; the damage is logged, never raised.
+    """
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic != _GZIP_MAGIC:
+            while chunk := raw.readlines(_CHUNK_BYTES):
+                yield chunk
+            return
+        yield from _gzip_line_chunks(raw, path.name)
+
+
+def _gzip_line_chunks(raw: IO[bytes], name: str) -> Iterator[list[bytes]]:
+    decompressor = zlib.decompressobj(wbits=31)
+    in_member = False
+    tail = b""
+    while compressed := raw.read(_CHUNK_BYTES):
+        while compressed:
+            in_member = True
+            try:
+                data = decompressor.decompress(compressed)
+            except zlib.error as exc:
+                log.warning("%s: corrupt gzip data, rest of the file skipped (%s)", name, exc)
+                in_member = False
+                break
+            if data:
+                lines = (tail + data).split(b"\n")
+                tail = lines.pop()
+                if lines:
+                    yield lines
+            compressed = b""
+            if decompressor.eof:  # a member ended; the next one (if any) starts in unused_data
+                in_member = False
+                compressed = decompressor.unused_data
+                decompressor = zlib.decompressobj(wbits=31)
+        else:
+            continue
+        break
+    if in_member:
+        log.warning("%s: gzip data ends in the middle of a member; the lines before the cut were read", name)
+    if tail:
+        yield [tail]
 
 
 @dataclass
@@ -70,28 +107,21 @@ class ReplaySource:
         """Raw lines; `None` while pacing waits, so the collector can flush meanwhile."""
         pacer = _Pacer(self.speed, self.sleep, stop) if self.speed else None
         for path in self.paths:
-            try:
-                stream = open_lines(path)
-            except OSError as exc:
-                raise UsageError(f"cannot read replay file {path}: {exc.strerror or exc}") from None
             self._name = path.name
             self._number = 0
-            with stream:
-                try:
-                    while chunk := stream.readlines(_CHUNK_BYTES):
-                        if stop.is_set():
-                            return
-                        for line in chunk:
-                            self._number += 1
-                            if pacer is not None:
-                                yield from pacer.wait_for(line)
-                                if stop.is_set():
-                                    return
-                            yield line
-                except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-                    log.warning("%s: gzip data ends early after line %d (%s)", path.name, self._number, exc)
-                except OSError as exc:
-                    raise UsageError(f"cannot read replay file {path}: {exc}") from None
+            try:
+                for chunk in line_chunks(path):
+                    if stop.is_set():
+                        return
+                    for line in chunk:
+                        self._number += 1
+                        if pacer is not None:
+                            yield from pacer.wait_for(line)
+                            if stop.is_set():
+                                return
+                        yield line
+            except OSError as exc:
+                raise UsageError(f"cannot read replay file {path}: {exc.strerror or exc}") from None
 
 
 class _Pacer:

@@ -1,0 +1,131 @@
+"""Hostile and broken input: no crash, no hang, exact counts, and no escape byte from the input
+ever reaches the terminal (checked on the bytes a real pty receives)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hostile_corpus import HOSTILE_TEXTS, build
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import FIXTURES, run_cli
+from test_terminal import read_until, spawn_in_pty
+
+from tweetwatch.pipeline.model import Control, Reject, Tweet
+from tweetwatch.pipeline.normalize import normalize_line
+from tweetwatch.pipeline.text import Topic, TopicMatcher, tokenize
+from tweetwatch.sanitize import clean_text
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory):
+    return build(tmp_path_factory.mktemp("corpus"))
+
+
+def test_every_case_counts_exactly(corpus, server_url: str, namespace: str) -> None:
+    for case, path in corpus:
+        ns = f"{namespace}-{case.name.replace('_', '-')}"
+        started = time.monotonic()
+        result = run_cli("collect", "--replay", str(path), "--redis", server_url, "--namespace", ns)
+        assert result.returncode == 0, (case.name, result.stderr)
+        assert "Traceback" not in result.stderr, case.name
+        assert time.monotonic() - started < 60, f"{case.name} took too long"
+        out = run_cli("summary", "--json", "--window", "24h", "--redis", server_url, "--namespace", ns)
+        data = json.loads(out.stdout)
+        if case.tweets < 0:  # gzip cut mid-member: the complete first member counts, nothing crashes
+            assert data["total"] >= 20, case.name
+            continue
+        got = (data["total"], data["control"], data["rejected"], data["duplicates"])
+        assert got == (case.tweets, case.control, case.rejected, case.duplicates), case.name
+
+
+def test_no_input_escape_reaches_the_terminal(corpus, server_url: str, namespace: str, tmp_path: Path) -> None:
+    hostile = next(path for case, path in corpus if case.name == "hostile_texts")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TERM="xterm-256color", TWEETWATCH_STATE_DIR=str(tmp_path),
+               TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    proc, master = spawn_in_pty(
+        [sys.executable, "-m", "tweetwatch", "--redis", server_url, "--namespace", namespace,
+         "--replay", str(hostile), "--speed", "max", "--track", "trump:trump"], env, cols=160, rows=50)
+    try:
+        screen = read_until(master, b"counters", 30)
+        screen += read_until(master, b"\x00never", 4)  # let a few refreshes draw the data
+        os.write(master, b"q")
+        screen += read_until(master, b"\x00never", 3)
+        proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert b"counters" in screen
+    # Textual's own OSC 22 (pointer shape) ends in BEL; any other BEL would come from the input
+    screen_wo_own = re.sub(rb"\x1b\]22;[a-z-]*\x07", b"", screen)
+    for needle in (b"\x1b]52", b"SGFja2Vk", b"\x1bP", b"\x1b[2J\x1b[H", b"\x1b[31;1;5m", b"\x07"):
+        assert needle not in screen_wo_own, needle
+    text = screen.decode("utf-8", "replace")
+    for ch in text:
+        assert not 0x80 <= ord(ch) <= 0x9F, f"C1 control U+{ord(ch):04X} reached the terminal"
+        assert ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", "bidi control reached the terminal"
+
+
+def test_sanitizer_removes_every_hostile_sequence() -> None:
+    for name, text in HOSTILE_TEXTS.items():
+        clean = clean_text(text)
+        assert "\x1b" not in clean and "\x07" not in clean, name
+        assert not any(0x80 <= ord(c) <= 0x9F or ord(c) < 0x20 for c in clean), name
+        assert "SGFja2Vk" not in clean, name
+    assert clean_text(HOSTILE_TEXTS["markup"]) == HOSTILE_TEXTS["markup"]  # shown literally, not parsed
+
+
+# -- fuzzing ---------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["data", "id", "id_str", "text", "user", "created_at", "includes", "tweets",
+                         "referenced_tweets", "type", "entities", "hashtags", "matching_rules", "tag",
+                         "note_tweet", "extended_tweet", "full_text", "retweeted_status", "quoted_status",
+                         "errors", "limit", "delete", "kind", "did", "commit", "record", "lang", "author_id"]),
+        children, max_size=6),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_values)
+def test_fuzz_normalizer_structured(value: object) -> None:
+    for record in normalize_line(json.dumps(value).encode()):
+        assert isinstance(record, (Tweet, Control, Reject))
+        if isinstance(record, Tweet):
+            assert isinstance(record.id, str) and record.id
+            assert isinstance(record.text, str) and isinstance(record.created_ms, int)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=300))
+def test_fuzz_normalizer_bytes(data: bytes) -> None:
+    for record in normalize_line(data):
+        assert isinstance(record, (Tweet, Control, Reject))
+
+
+MATCHER = TopicMatcher((Topic("trump", ("trump", "donald trump")), Topic("biden", ("biden",))))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=300))
+def test_fuzz_tokenizer_and_matcher(text: str) -> None:
+    tokens = tokenize(text)
+    assert all(t and t == t.casefold() and "http://" not in t for t in tokens)
+    topics = MATCHER.match(tokens)
+    assert set(topics) <= {"trump", "biden"}
+    for topic in topics:
+        for word in MATCHER.keywords(topic, tokens):
+            assert len(word) > 1 and not word.isdecimal()
+    assert ("trump" in topics) == ("trump" in tokens or any(
+        a == "donald" and b == "trump" for a, b in zip(tokens, tokens[1:])))
