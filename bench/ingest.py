@@ -2,6 +2,7 @@
 
     python bench/ingest.py                      # 300k tweets into a fresh embedded Valkey
     python bench/ingest.py --tweets 1000000 --redis redis://localhost:6379/0
+    python bench/ingest.py --baseline 20000     # also time the seed's per-tweet approach
 
 Generates the file once (synthetic v2 filtered-stream lines from the demo generator, cached
 under bench/.cache/), then runs the real command line in a subprocess and prints tweets/s
@@ -58,6 +59,8 @@ def main() -> int:
     parser.add_argument("--tweets", type=int, default=300_000)
     parser.add_argument("--stream-rate", type=float, default=1000.0, help="tweets per second of stream time")
     parser.add_argument("--redis", help="server URL (default: a fresh embedded Valkey)")
+    parser.add_argument("--baseline", type=int, default=0, metavar="N",
+                        help="also run the per-tweet baseline on the first N lines and print the ratio")
     parser.add_argument("--no-sentiment", action="store_true", help="collect without VADER sentiment scoring")
     args = parser.parse_args()
 
@@ -95,12 +98,51 @@ def main() -> int:
     total = counted["total"] + counted["duplicates"]
     rates = [float(r.replace(",", "")) for r in re.findall(r"· ([\d,]+) tweets/s", result.stderr)]
     steady = [r for r in rates[1:-1] if r > 0]
+    if args.baseline:
+        base_rate = baseline(data, args.baseline, args.redis)
+        print(f"baseline        : {base_rate:,.0f} tweets/s (per tweet: json.loads, SET, INCRs; the seed's approach)")
+        print(f"ratio           : {(total / elapsed) / base_rate:.1f}x end to end")
     print(f"tweets ingested : {counted['total']:,} (+{counted['duplicates']:,} duplicates)")
     print(f"wall time       : {elapsed:.2f} s (process start to exit, server start and final write included)")
     print(f"end to end      : {total / elapsed:,.0f} tweets/s")
     if steady:
         print(f"collector steady: {sum(steady) / len(steady):,.0f} tweets/s (mean of its 2 s status lines)")
     return 0
+
+
+def baseline(data: Path, lines: int, url: str | None) -> float:
+    """The seed's approach: per tweet one parse, one SET of the tweet, and the counter INCRs,
+    each a round trip (no pipelining, no batching), against the same kind of server."""
+    import itertools
+
+    import orjson
+    import redis
+
+    from tweetwatch.pipeline.text import TopicMatcher, Topic, tokenize
+    from tweetwatch.store.embedded import EmbeddedServer
+
+    matcher = TopicMatcher(tuple(Topic(n, tuple(k)) for n, k in TOPICS))
+    with tempfile.TemporaryDirectory() as state:
+        server = None
+        if url is None:
+            server = EmbeddedServer(Path(state) / "valkey")
+            server.ensure_running()
+            url = server.url
+        client = redis.Redis.from_url(url)
+        with open(data, "rb") as handle:
+            chunk = list(itertools.islice(handle, lines))
+        started = time.perf_counter()
+        for line in chunk:
+            tweet = orjson.loads(line)["data"]
+            client.set(f"baseline:tweet:{tweet['id']}", tweet["text"])
+            client.incr("baseline:total")
+            for topic in matcher.match(tokenize(tweet["text"])):
+                client.incr(f"baseline:topic:{topic}")
+        elapsed = time.perf_counter() - started
+        client.delete("baseline:total")
+        if server is not None:
+            server.stop_if_last()
+    return len(chunk) / elapsed
 
 
 if __name__ == "__main__":
