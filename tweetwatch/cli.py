@@ -352,6 +352,7 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
             consumer=consumer,
             claim_idle_ms=int(float(flags.get("claim_idle") or 30) * 1000),  # type: ignore[arg-type]
             exit_when_idle=bool(flags.get("exit_when_idle")),
+            sentiment=settings.sentiment,
         )
         with _stop_signals(lambda _signum: stop.set()):
             try:

@@ -19,3 +19,8 @@ class StoreUnavailable(TweetwatchError):
     """Redis/Valkey cannot be reached or refused the operation."""
 
     exit_code = 3
+
+
+class StoreRefused(StoreUnavailable):
+    """The server answered but refused (no permission, wrong password, unknown command):
+    retrying cannot help, so collectors stop with this message instead of waiting."""

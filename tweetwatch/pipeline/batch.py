@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from tweetwatch.errors import StoreUnavailable
+from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.aggregate import Aggregator, Delta
 from tweetwatch.pipeline.dedupe import RecentIds
 from tweetwatch.pipeline.model import Record, Tweet
@@ -52,6 +52,8 @@ class BatchAggregator:
             try:
                 seen, expired = self._seen_in_redis(tweets, fresh)
                 fresh -= seen
+            except StoreRefused:
+                raise  # retrying cannot help: let the caller stop
             except StoreUnavailable:
                 checked = False
         if len(fresh) < len(tweets):

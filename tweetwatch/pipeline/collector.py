@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tweetwatch.errors import StoreUnavailable, TweetwatchError
+from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError
 from tweetwatch.pipeline.aggregate import Aggregator, Delta
 from tweetwatch.pipeline.batch import BatchAggregator
 from tweetwatch.pipeline.model import Record, Reject
@@ -159,9 +159,12 @@ class Collector:
             self.error = TweetwatchError(f"source failed: {type(exc).__name__}: {exc}")
             log.exception("source failed")
         finally:
-            if records:
-                self._absorb(records)
-            self._hand_over()
+            try:
+                if records:
+                    self._absorb(records)
+                self._hand_over()
+            except TweetwatchError as exc:
+                self.error = self.error or exc
             self.source_done.set()
             self._wake.set()
 
@@ -232,10 +235,17 @@ class Collector:
         if delta.empty:
             return True
         try:
+            if self.error is not None:
+                return True  # a refused write already stopped us; nothing can be written
             if not self._meta_written:  # record topics and source so readers need no --track
                 self.store.write_meta(self.topics, getattr(self.source, "label", "source"), self.is_demo)
                 self._meta_written = True
             self.store.write(delta, self.topics, expired)
+        except StoreRefused as exc:
+            log.error("%s; stopping (%d tweets not written)", exc, tweets)
+            self.error = exc
+            self.stop()
+            return True
         except StoreUnavailable as exc:
             with self._lock:  # put it back; newer batches merge into it meanwhile
                 self._outbox = delta.merge(self._outbox)

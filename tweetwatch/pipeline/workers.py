@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tweetwatch.errors import StoreUnavailable
+from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.batch import BatchAggregator
 from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_line
@@ -95,6 +95,8 @@ class RawForwarder:
                 self.raw.append(lines)
                 self.stats.state = "forwarding"
                 return
+            except StoreRefused:
+                raise
             except StoreUnavailable as exc:
                 self.stats.state = f"redis unreachable: {exc}"
                 log.warning("%s; retrying in %.1f s", exc, delay)
@@ -127,8 +129,10 @@ class Processor:
         claim_idle_ms: int = DEFAULT_CLAIM_IDLE_MS,
         batch_size: int = PROCESS_BATCH,
         exit_when_idle: bool = False,
+        sentiment: bool = True,
     ) -> None:
         self.store = store
+        self.sentiment = sentiment
         self.raw = raw
         self.group = group
         self.consumer = consumer
@@ -159,6 +163,8 @@ class Processor:
                     self.stats.state = "idle"
                     if self.exit_when_idle and idle_rounds >= 3 and self.raw.pending_count(self.group) == 0:
                         break
+            except StoreRefused:
+                raise  # no permission / wrong password: retrying cannot help
             except StoreUnavailable as exc:
                 retry = entries  # write failed: process the batch again (seen sets keep it exact)
                 self._wait_for_redis(exc, stop)
@@ -208,6 +214,7 @@ class Processor:
         self._batches = BatchAggregator(
             self.store, meta.topics, meta.source in SOURCES_WITH_RULE_TAGS, local_memory=False
         )
+        self._batches.aggregator.set_sentiment(self.sentiment)
 
     def _process(self, entries: list[RawEntry]) -> None:
         if self._batches is None:

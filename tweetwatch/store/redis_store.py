@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 
 from tweetwatch import __version__
-from tweetwatch.errors import StoreUnavailable
+from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.store.keys import Keys
@@ -68,6 +68,9 @@ one joined argument instead of one encoded argument per field)."""
 _T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
+
+_FATAL_REPLIES = ("NOPERM", "WRONGPASS", "NOAUTH", "ERR unknown command", "ERR unknown subcommand")
+"""Replies that mean "this will never work" (as opposed to LOADING, OOM, READONLY, MISCONF)."""
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
@@ -154,10 +157,17 @@ class Store:
     def _call(self, fn: Callable[[], _T]) -> _T:
         try:
             return fn()
+        except redis.exceptions.NoPermissionError as exc:
+            raise StoreRefused(
+                f"Redis refused: {describe_error(exc)} (check the ACL user's key pattern, e.g. ~{{{self.namespace}}}:*)"
+            ) from None
         except redis.exceptions.ResponseError as exc:
-            raise StoreUnavailable(f"Redis refused a command: {describe_error(exc)}") from None
+            message = describe_error(exc)
+            if message.startswith(_FATAL_REPLIES):
+                raise StoreRefused(f"Redis refused a command: {message}") from None
+            raise StoreUnavailable(f"Redis refused a command: {message}") from None
         except redis.exceptions.AuthenticationError as exc:
-            raise StoreUnavailable(f"Redis authentication failed: {describe_error(exc)}") from None
+            raise StoreRefused(f"Redis authentication failed: {describe_error(exc)}") from None
         except REDIS_ERRORS as exc:
             where = self.url_label or "Redis"
             self._try_recover()
