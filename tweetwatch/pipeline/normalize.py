@@ -156,7 +156,7 @@ def _v2(obj: dict[str, Any]) -> list[Record]:
         if isinstance(item, dict):
             if referenced is None and "referenced_tweets" in item:
                 referenced = _v2_included_tweets(includes)
-            tweet = _v2_tweet(item, referenced or {}, rule_tags)
+            tweet = _v2_tweet(item, referenced or {}, rule_tags, includes)
         records.append(tweet if tweet is not None else Reject("v2 data is not a tweet"))
     return records
 
@@ -168,6 +168,20 @@ def _v2_included_tweets(includes: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(tweets, list):
         return {}
     return {str(t["id"]): t for t in tweets if isinstance(t, dict) and "id" in t}
+
+
+def _v2_username(includes: Any, author_id: Any) -> str | None:
+    """The author's @username from `includes.users` (expansion author_id), when present."""
+    if author_id is None or includes.__class__ is not dict:
+        return None
+    users = includes.get("users")
+    if users.__class__ is not list:
+        return None
+    for user in users:
+        if user.__class__ is dict and user.get("id") == author_id:
+            name = user.get("username")
+            return name[:64] if name.__class__ is str and name else None
+    return None
 
 
 def _v2_rule_tags(rules: Any) -> tuple[str, ...] | None:
@@ -189,6 +203,7 @@ def _v2_tweet(
     item: dict[str, Any],
     referenced: dict[str, dict[str, Any]],
     rule_tags: tuple[str, ...] | None,
+    includes: Any = None,
 ) -> Tweet | None:
     tweet_id = _id_of(item)
     text = _v2_text(item)
@@ -231,6 +246,7 @@ def _v2_tweet(
         text=text,
         lang=lang[:16] if lang.__class__ is str and lang else None,
         author=author[:64] if author.__class__ is str and author else _str_or_none(author),
+        author_name=_v2_username(includes, author),
         hashtags=_entity_texts(entities.get("hashtags"), "tag"),
         mentions=_entity_texts(entities.get("mentions"), "username"),
         is_retweet=is_retweet,
