@@ -670,20 +670,6 @@ def _build_snapshot(
         hashtags=tuple(hashtags or ()),
         mentions=tuple(mentions or ()),
     )
-    per_second: dict[str, dict[int, int]] = {ALL: {}}
-    for topic in topics:
-        per_second[topic.name] = {}
-    for minute, fields in rate_by_minute.items():
-        base = minute * 60
-        for field_name, value in fields.items():
-            key, _, sec = field_name.rpartition(":")
-            series = per_second.get(key)
-            if series is not None and sec.isdigit():
-                series[base + int(sec)] = int(value)
-
-    def total_between(key: str, lo: int, hi: int) -> int:
-        return sum(n for s, n in per_second[key].items() if lo < s <= hi)
-
     bucket_s = series_bucket_s(window_s)
     if clock_ms is not None:
         clock_s = clock_ms // 1000
@@ -693,24 +679,39 @@ def _build_snapshot(
         last = int(time.time()) // bucket_s
     n_buckets = max(1, window_s // bucket_s)
     first = last - n_buckets + 1
-    counts: dict[str, tuple[int, ...]] = {}
-    for key, seconds in per_second.items():
-        buckets = [0] * n_buckets
-        for second, n in seconds.items():
+    window_lo, rate_lo = clock_s - window_s, clock_s - RATE_SPAN_S
+    # one pass over every per-second field: series buckets, window totals and 10 s rate totals
+    keys = [ALL, *(t.name for t in topics)]
+    buckets_of = {key: [0] * n_buckets for key in keys}
+    in_window = dict.fromkeys(keys, 0)
+    in_rate = dict.fromkeys(keys, 0)
+    for minute, fields in rate_by_minute.items():
+        base = minute * 60
+        for field_name, value in fields.items():
+            key, _, sec = field_name.rpartition(":")
+            buckets = buckets_of.get(key)
+            if buckets is None or not sec.isdigit():
+                continue
+            second, n = base + int(sec), int(value)
+            if second <= clock_s:
+                if second > window_lo:
+                    in_window[key] += n
+                if second > rate_lo:
+                    in_rate[key] += n
             index = second // bucket_s - first
             if 0 <= index < n_buckets:
                 buckets[index] += n
-        counts[key] = tuple(buckets)
+    counts = {key: tuple(buckets) for key, buckets in buckets_of.items()}
 
     def rate(key: str) -> float:
-        return total_between(key, clock_s - RATE_SPAN_S, clock_s) / RATE_SPAN_S if clock_ms else 0.0
+        return in_rate[key] / RATE_SPAN_S if clock_ms else 0.0
 
     stats = tuple(
         TopicStats(
             name=t.name,
             keywords=t.keywords,
             count_total=int(totals.get(f"topic:{t.name}", 0)),
-            count_window=total_between(t.name, clock_s - window_s, clock_s) if clock_ms else 0,
+            count_window=in_window[t.name] if clock_ms else 0,
             rate_per_s=rate(t.name),
             unique_authors=unique_authors.get(t.name, 0),
             top_keywords=tuple(top_keywords.get(t.name, ())[:TOP_N]),
@@ -730,7 +731,7 @@ def _build_snapshot(
         control=int(totals.get("control", 0)),
         rejected=int(totals.get("rejected", 0)),
         duplicates=int(totals.get("duplicates", 0)),
-        total_window=total_between(ALL, clock_s - window_s, clock_s) if clock_ms else 0,
+        total_window=in_window[ALL] if clock_ms else 0,
         rate_per_s=rate(ALL),
         topics=stats,
         series=Series(start_epoch=first * bucket_s, bucket_s=bucket_s, counts=counts),
