@@ -87,3 +87,49 @@ def test_dashboard_waits_for_redis_and_recovers(tmp_path: Path) -> None:
             proc.kill()
         os.close(master)
         server.stop_if_last()
+
+
+def _resize(master: int, proc: subprocess.Popen[bytes], cols: int, rows: int) -> None:
+    import signal
+
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    proc.send_signal(signal.SIGWINCH)
+
+
+def test_resize_storm_and_sighup(tmp_path: Path) -> None:
+    """Resized repeatedly down to 20x5 and back: no crash, the layout recovers. Then the SSH
+    session drops (SIGHUP): the process exits cleanly, restores the terminal, and the embedded
+    server it started is saved and stopped (no orphan)."""
+    import signal
+
+    state = tmp_path / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TERM="xterm-256color", TWEETWATCH_STATE_DIR=str(state),
+               TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    proc, master = spawn_in_pty([sys.executable, "-m", "tweetwatch", "--demo-rate", "50"], env)
+    try:
+        screen = read_until(master, b"counters", 30)
+        assert b"counters" in screen
+        for cols, rows in [(20, 5), (120, 40), (30, 8), (59, 17), (61, 19), (20, 5), (99, 30), (80, 24)] * 3:
+            _resize(master, proc, cols, rows)
+            read_until(master, b"\x00never", 0.15)
+        assert proc.poll() is None, "crashed while resizing"
+        screen = read_until(master, b"\x00never", 2)
+        assert b"counters" in screen  # the full layout is back at 80x24
+        pid_file = state / "valkey" / "valkey.pid"
+        server_pid = int(pid_file.read_text())
+        proc.send_signal(signal.SIGHUP)
+        screen = read_until(master, b"\x00never", 5)
+        proc.wait(20)
+        assert proc.returncode == 0
+        assert b"\x1b[?1049l" in screen  # alternate screen left
+        assert b"\x1b[?1000l" in screen  # mouse reporting off
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and os.path.exists(f"/proc/{server_pid}"):
+            time.sleep(0.1)
+        assert not os.path.exists(f"/proc/{server_pid}"), "embedded server left running"
+        assert not pid_file.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
