@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import select
-import subprocess
 import sys
 import tempfile
 import threading

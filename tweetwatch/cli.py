@@ -60,6 +60,8 @@ def _shared_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--refresh", metavar="SECONDS", default=S, help="dashboard refresh interval (default 1)")
     g.add_argument("--window", metavar="W", default=S,
                    help="time window for windowed figures, e.g. 1m, 5m, 15m, 1h (default: 5m dashboard, 1h summary)")
+    g.add_argument("--retention", metavar="D", default=S,
+                   help="keep per-minute buckets this long in stream time, e.g. 6h (default 24h, max 7d)")
     g.add_argument("--config", metavar="PATH", default=S,
                    help="TOML config file (default: <user config dir>/tweetwatch/config.toml)")
     live = parser.add_argument_group("live sources")
@@ -195,7 +197,7 @@ def connect(settings: Settings, role: str, wait: bool = False, stop: threading.E
         embedded = EmbeddedServer(settings.state_dir / "valkey")
         embedded.ensure_running()
         url, label = embedded.url, "embedded valkey"
-    store = Store(open_client(url, role), settings.namespace, url_label=label)
+    store = Store(open_client(url, role), settings.namespace, url_label=label, retention_s=settings.retention_s)
     if embedded is not None:
         store.recover = embedded.ensure_running  # killed under us: restart it from its data
     delay = 0.5

@@ -56,6 +56,8 @@ class Settings:
     speed: float | None = None
     """None = as fast as possible."""
     refresh_s: float = 1.0
+    retention_s: int = 86400
+    """How long minute buckets are kept, in stream time (and the longest window)."""
     window_s: int | None = None
     """None = the command's default (dashboard 5m, summary 1h)."""
     demo_rate: float = 20.0
@@ -142,8 +144,8 @@ def parse_speed(value: str | float | int) -> float | None:
     return speed
 
 
-def parse_duration(value: str | int | float) -> int:
-    """`90`, `90s`, `5m`, `1h`, `1d` -> seconds."""
+def parse_duration(value: str | int | float, maximum: int = 86400) -> int:
+    """`90`, `90s`, `5m`, `1h`, `1d` -> seconds (between 1 s and `maximum`)."""
     text = str(value).strip().lower()
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     try:
@@ -153,8 +155,8 @@ def parse_duration(value: str | int | float) -> int:
             seconds = float(text)
     except ValueError:
         raise UsageError(f"invalid duration {value!r}: use e.g. 30s, 5m, 1h") from None
-    if not 1 <= seconds <= 86400:
-        raise UsageError(f"invalid duration {value!r}: must be between 1s and 24h")
+    if not 1 <= seconds <= maximum:
+        raise UsageError(f"invalid duration {value!r}: must be between 1s and {format_duration(maximum)}")
     return int(seconds)
 
 
@@ -285,6 +287,9 @@ def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | 
     settings.mouse = not (flags.get("no_mouse") or file.get("mouse") is False)
     if env.get("TWEETWATCH_STATE_DIR"):
         settings.data_dir = settings.state_dir
+    retention, _ = pick("retention", ("TWEETWATCH_RETENTION",), "retention")
+    if retention is not None:
+        settings.retention_s = parse_duration(retention, maximum=7 * 86400)
     settings.json = bool(flags.get("json"))
     settings.yes = bool(flags.get("yes"))
     return settings

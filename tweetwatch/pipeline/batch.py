@@ -35,7 +35,9 @@ class BatchAggregator:
         a local memory would then wrongly call its posts duplicates."""
         self.store = store
         self.aggregator = Aggregator(TopicMatcher(topics), use_rule_tags=use_rule_tags)
-        self.recent = RecentIds() if local_memory else None
+        # no point remembering ids longer than Redis keeps its `seen` sets
+        window_ms = min(15 * 60, store.retention_s) * 1000
+        self.recent = RecentIds(window_ms=window_ms) if local_memory else None
         self.skip_redis = threading.Event()
         """Set while Redis is known to be down, so batches don't stall on the dedupe check."""
 
