@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
 from tweetwatch.pipeline.sentiment import SentimentScorer
 from tweetwatch.pipeline.text import TopicMatcher, tokenize
-from tweetwatch.store.snapshot import ALL
+from tweetwatch.store.snapshot import ALL, FeedEntry
 
 _LANG = re.compile(r"^[a-z0-9-]{1,16}$")
 UNKNOWN_LANG = "und"
@@ -22,16 +22,6 @@ UNKNOWN_LANG = "und"
 
 LATEST_PER_DELTA = 200
 """Newest tweets a Delta keeps for the live feed (older ones in a batch are not shown anyway)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FeedItem:
-    id: str
-    created_ms: int
-    author: str
-    topics: tuple[str, ...]
-    text: str
-    is_retweet: bool
 
 
 @dataclass
@@ -48,7 +38,7 @@ class Delta:
     """(topic or ALL, epoch minute) -> distinct authors."""
     seen_ids: dict[int, set[str]] = field(default_factory=dict)
     """epoch minute of created_at -> tweet ids counted (for cross-process dedupe)."""
-    latest: list[FeedItem] = field(default_factory=list)
+    latest: list[FeedEntry] = field(default_factory=list)
     tallies: dict[int, Counter[str]] = field(default_factory=dict)
     """epoch minute -> field -> count, for the `tally` bucket: `tweets`, `retweets`, `quotes`,
     `replies`, `links`, `lang:<code>`, `snt:<topic or _all>:<sum|pos|neu|neg>` (sum in
@@ -193,17 +183,9 @@ class Aggregator:
             field_name = lang_fields.get(lang)
             tally[field_name if field_name is not None else lang_field(lang)] += 1
             if tweet.hashtags:
-                bucket_tags = tags_raw.get(minute)
-                if bucket_tags is None:
-                    tags_raw[minute] = list(tweet.hashtags)
-                else:
-                    bucket_tags.extend(tweet.hashtags)
+                _extend(tags_raw, minute, tweet.hashtags)
             if tweet.mentions:
-                bucket_mentions = mentions_raw.get(minute)
-                if bucket_mentions is None:
-                    mentions_raw[minute] = list(tweet.mentions)
-                else:
-                    bucket_mentions.extend(tweet.mentions)
+                _extend(mentions_raw, minute, tweet.mentions)
             ids = seen_ids.get(minute)
             if ids is None:
                 seen_ids[minute] = {tweet.id}
@@ -278,7 +260,7 @@ class Aggregator:
         for topic, count in topic_counts.items():
             counters[f"topic:{topic}"] += count
         delta.latest = [
-            FeedItem(
+            FeedEntry(
                 id=t.id,
                 created_ms=t.created_ms,
                 author=t.author_name or t.author or "",
@@ -306,3 +288,11 @@ def _add_to_set(sets: dict[tuple[str, int], set[str]], key: tuple[str, int], val
         sets[key] = {value}
     else:
         bucket.add(value)
+
+
+def _extend(lists: dict[int, list[str]], key: int, items: tuple[str, ...]) -> None:
+    bucket = lists.get(key)
+    if bucket is None:
+        lists[key] = list(items)
+    else:
+        bucket.extend(items)
