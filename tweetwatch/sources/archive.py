@@ -38,6 +38,7 @@ class Archive:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_age_s: float = DEFAULT_MAX_AGE_S
     clock: Callable[[], float] = time.time
+    flush_every_s: float = FLUSH_EVERY_S
     error: str = ""
     """Last problem writing the archive (shown in the status); empty when all is well."""
     files: list[Path] = field(default_factory=list)
@@ -57,14 +58,14 @@ class Archive:
             self._buffer.write(b"\n")
             self._bytes += len(line) + 1
             now = time.monotonic()
-            if now - self._last_flush >= FLUSH_EVERY_S or self._buffer.tell() > 4 * 1024 * 1024:
+            if now - self._last_flush >= self.flush_every_s or self._buffer.tell() > 4 * 1024 * 1024:
                 self._flush_locked(now)
 
     def tick(self) -> None:
         """Flush if a second has passed (call it when the source is idle)."""
         with self._lock:
             now = time.monotonic()
-            if self._buffer.tell() and now - self._last_flush >= FLUSH_EVERY_S:
+            if self._buffer.tell() and now - self._last_flush >= self.flush_every_s:
                 self._flush_locked(now)
 
     def close(self) -> None:
