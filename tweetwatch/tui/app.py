@@ -80,14 +80,16 @@ class DashboardApp(App[None]):
     CSS_PATH = "app.tcss"
     BINDINGS = bindings()
 
-    snapshot: reactive[Snapshot | None] = reactive(None)
+    # App-level reactives only feed data-bound widgets, which repaint themselves; with the
+    # default repaint=True every change (the RTT, once a second) would redraw the whole screen.
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)
     """The snapshot on screen (frozen while paused); panels are data-bound to it."""
-    link: reactive[LinkState] = reactive(LinkState)
+    link: reactive[LinkState] = reactive(LinkState, repaint=False)
     """Outcome of the latest read, shown live even while paused."""
-    paused: reactive[bool] = reactive(False)
-    refresh_s: reactive[float] = reactive(1.0)
-    window_s: reactive[int] = reactive(300)
-    updated_at: reactive[datetime | None] = reactive(None)
+    paused: reactive[bool] = reactive(False, repaint=False)
+    refresh_s: reactive[float] = reactive(1.0, repaint=False)
+    window_s: reactive[int] = reactive(300, repaint=False)
+    updated_at: reactive[datetime | None] = reactive(None, repaint=False)
     """Clock time at which `snapshot` last changed."""
 
     def __init__(
