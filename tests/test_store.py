@@ -123,3 +123,35 @@ def test_mask_url_hides_password() -> None:
     assert mask_url("redis://user:s3cret@host:6380/0") == "redis://user:***@host:6380/0"
     assert mask_url("rediss://:s3cret@host") == "rediss://:***@host"
     assert mask_url("redis://host:6379") == "redis://host:6379"
+
+
+def test_rolling_window_sets_equal_the_exact_union(server_url: str, namespace: str, client: redis.Redis) -> None:
+    """The dashboard's windows read a rolling set kept at write time; it must always equal the
+    union of the window's per-minute sets, across minute changes, late posts and clock jumps."""
+    import random
+
+    from tweetwatch.store.redis_store import ROLL_SPANS, window_minutes
+
+    rng = random.Random(4)
+    store = make_store(server_url, namespace)
+    keys = Keys(namespace)
+    words = [f"w{i}" for i in range(40)]
+    second, n = 0, 0
+    for step in range(60):
+        second += rng.choice([1, 7, 30, 59, 61, 200, 900, 4000]) if step % 5 else 3
+        batch = []
+        for _ in range(rng.randint(1, 20)):
+            n += 1
+            late = rng.random() < 0.2
+            at = second - rng.randint(0, 600) if late else second
+            batch.append(tweet(n, "trump " + " ".join(rng.choices(words, k=3)), at, author=f"a{n % 7}"))
+        store.write(AGG.build(batch), TOPICS)
+        clock_s = int(client.zscore(keys.clock, "clock")) // 1000
+        for window_s in ROLL_SPANS:
+            minutes = window_minutes(clock_s, window_s)
+            client.zunionstore("check", {keys.keywords("trump", m): -1 for m in minutes})
+            expected = [(w, int(-s)) for w, s in client.zrange("check", 0, 29, withscores=True)]
+            got = list(store.read_snapshot(window_s).topic("trump").top_keywords)
+            assert got == expected[:10], (step, window_s)
+            assert client.exists(keys.roll_prefix("kw:trump") + str(ROLL_SPANS[window_s]))  # really rolled
+    client.delete("check")

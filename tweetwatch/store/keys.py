@@ -76,6 +76,16 @@ class Keys:
         consumer group; capped with MAXLEN ~."""
         return self.prefix + "raw"
 
+    def roll_prefix(self, family: str) -> str:
+        """Prefix of the rolling window sets of a word family (`kw:<topic>`, `ht`, `mn`): the
+        span in minutes is appended (a ZSET of negated counts), and `:mark` to that (a STRING,
+        the newest minute already subtracted). Maintained by scripts.ROLL."""
+        return f"{self.prefix}roll:{family}:"
+
+    def minute_prefix(self, family: str) -> str:
+        """Prefix of a word family's per-minute sets (the minute is appended)."""
+        return f"{self.prefix}{family}:"
+
     def fence(self, consumer: str) -> str:
         """STRING counter a stream worker checks before writing; bumped when another worker
         claims its stale entries (so a slow-but-alive worker can't count them twice)."""

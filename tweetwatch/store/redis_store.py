@@ -14,6 +14,7 @@ import logging
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.store.keys import Keys
-from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, join_members
+from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, ROLL, join_members
 from tweetwatch.store.snapshot import (
     ALL,
     FeedEntry,
@@ -299,6 +300,8 @@ class Store:
             if live:
                 pipe.zadd(keys.minutes, {str(m): m for m in live})
             touched: set[str] = set()
+            if clock_ms and self.roll_spans:
+                self._queue_rolls(pipe, delta, topic_names, live_set, ttl)
             for (second, key), count in delta.per_second.items():
                 minute = second // 60
                 if minute in live_set:
@@ -361,6 +364,31 @@ class Store:
 
         self._call(run)
 
+    @property
+    def roll_spans(self) -> tuple[int, ...]:
+        """Spans (minutes) of the standard windows that get rolling word sets; a span must be
+        shorter than the retention, or its oldest minute sets would be gone before they are
+        subtracted."""
+        retention_min = self.retention_s // 60
+        return tuple(span for span in ROLL_SPANS.values() if span < retention_min - 1)
+
+    def _queue_rolls(self, pipe: Any, delta: Delta, topic_names: tuple[str, ...], live: set[int], ttl: int) -> None:
+        """Advance and feed every family's rolling window sets (before the per-minute sets)."""
+        keys = self.keys
+        families: list[tuple[str, dict[int, Counter[str]]]] = [
+            (f"kw:{name}", {m: c for (t, m), c in delta.keywords.items() if t == name}) for name in topic_names
+        ]
+        families.append(("ht", delta.hashtags))
+        families.append(("mn", delta.mentions))
+        spans = self.roll_spans
+        for family, per_minute in families:
+            lines = "\n".join(
+                f"{minute}\t{count}\t{_one_line(word)}"
+                for minute, words in per_minute.items() if minute in live
+                for word, count in words.items()
+            )
+            pipe.eval(ROLL, 1, keys.clock, keys.minute_prefix(family), keys.roll_prefix(family), ttl, lines, *spans)
+
     # -- reads -----------------------------------------------------------------------------
     def read_snapshot(self, window_s: int) -> Snapshot:
         """Everything the dashboard shows, read in one transaction (one round trip).
@@ -395,16 +423,13 @@ class Store:
                 pipe.hgetall(keys.rate(minute))
             for topic in topics:
                 if plan.window_minutes:
-                    # weights -1: ascending rank = count descending, ties by word ascending
-                    pipe.zunionstore(scratch, {keys.keywords(topic.name, m): -1 for m in plan.window_minutes})
-                    pipe.zrange(scratch, 0, CLOUD_WORDS - 1, withscores=True)
+                    self._queue_top(pipe, f"kw:{topic.name}", plan, window_s, scratch, CLOUD_WORDS)
                     pipe.pfcount(*(keys.authors(topic.name, m) for m in plan.window_minutes))
             for minute in plan.window_minutes:
                 pipe.hgetall(keys.tally(minute))
             if plan.window_minutes:
-                for key_of in (keys.hashtags, keys.mentions):
-                    pipe.zunionstore(scratch, {key_of(m): -1 for m in plan.window_minutes})
-                    pipe.zrange(scratch, 0, TOP_N - 1, withscores=True)
+                for family in ("ht", "mn"):
+                    self._queue_top(pipe, family, plan, window_s, scratch, TOP_N)
             pipe.xrevrange(keys.latest, count=FEED_SIZE)
             pipe.unlink(scratch)
             return pipe.execute()
@@ -503,6 +528,22 @@ class Store:
         replies = self._call(run)
         return [(w, int(-score)) for w, score in replies[1]]
 
+    def _queue_top(self, pipe: Any, family: str, plan: _ReadPlan, window_s: int, scratch: str, n: int) -> None:
+        """Queue two commands whose second reply is the window's top `n` (negated scores).
+
+        A standard window reads its rolling set (one ZRANGE); any other window unions the
+        per-minute sets with weight -1 (ascending rank = count descending, ties by word).
+        Both give exactly the same list."""
+        span = ROLL_SPANS.get(window_s)
+        if span is not None and span in self.roll_spans:
+            roll = self.keys.roll_prefix(family) + str(span)
+            pipe.exists(roll)  # keeps the reply layout of the union path
+            pipe.zrange(roll, 0, n - 1, withscores=True)
+            return
+        prefix = self.keys.minute_prefix(family)
+        pipe.zunionstore(scratch, {f"{prefix}{m}": -1 for m in plan.window_minutes})
+        pipe.zrange(scratch, 0, n - 1, withscores=True)
+
     def _refresh_guess(self) -> None:
         def run() -> list[Any]:
             pipe = self.client.pipeline(transaction=False)
@@ -537,9 +578,25 @@ class Store:
         return count
 
 
+def window_span(window_s: int) -> int:
+    """Minute buckets a window's keyword, author and mix figures cover: the window rounded
+    up to whole minutes, plus the current (partial) minute."""
+    return -(-window_s // 60) + 1
+
+
+ROLL_SPANS = {w: window_span(w) for w in (60, 300, 900, 3600)}
+"""The dashboard's windows, which get rolling keyword/hashtag/mention sets (see scripts.ROLL)."""
+
+
 def window_minutes(clock_s: int, window_s: int) -> tuple[int, ...]:
-    """Minute buckets overlapping the window (clock_s - window_s, clock_s]."""
-    return tuple(range((clock_s - window_s + 1) // 60, clock_s // 60 + 1))
+    """The `window_span` minute buckets ending with the clock's minute."""
+    clock_min = clock_s // 60
+    return tuple(range(clock_min - window_span(window_s) + 1, clock_min + 1))
+
+
+def _one_line(word: str) -> str:
+    """A member safe for the tab/newline-separated script arguments."""
+    return word.replace("\n", " ").replace("\t", " ") if ("\n" in word or "\t" in word) else word
 
 
 @dataclass(frozen=True)

@@ -52,3 +52,49 @@ return seen
 def join_members(members: Iterable[str]) -> str:
     """Newline-joined members; a member containing the separator has it replaced by a space."""
     return SEP.join([m.replace(SEP, " ") if SEP in m else m for m in members])
+
+ROLL = """
+local clock = redis.call("ZSCORE", KEYS[1], "clock")
+if not clock then return 0 end
+local clock_min = math.floor(tonumber(clock) / 60000)
+local ttl = tonumber(ARGV[3])
+for i = 5, #ARGV do
+  local span = tonumber(ARGV[i])
+  local roll = ARGV[2] .. span
+  local mark_key = roll .. ":mark"
+  local target = clock_min - span
+  local mark = tonumber(redis.call("GET", mark_key))
+  if not mark then
+    mark = target
+  elseif target > mark then
+    if target - mark >= span then
+      redis.call("DEL", roll)
+    else
+      for m = mark + 1, target do
+        redis.call("ZUNIONSTORE", roll, 2, roll, ARGV[1] .. m)
+      end
+      redis.call("ZREMRANGEBYSCORE", roll, 0, "+inf")
+    end
+    mark = target
+  end
+  redis.call("SET", mark_key, mark, "EX", ttl)
+  for m, count, word in string.gmatch(ARGV[4], "(%d+)\\t(%d+)\\t([^\\n]+)") do
+    if tonumber(m) > mark then
+      redis.call("ZINCRBY", roll, -tonumber(count), word)
+    end
+  end
+  if redis.call("EXISTS", roll) == 1 then redis.call("EXPIRE", roll, ttl) end
+end
+return 1
+"""
+"""Keep rolling window sums of per-minute word sets, so a window's top list is one ZRANGE.
+
+KEYS[1] is the clock (already advanced in this transaction). ARGV[1] is the per-minute set
+prefix (the minute is appended), ARGV[2] the rolling set prefix (the span is appended; its
+`:mark` holds the newest minute already subtracted), ARGV[3] a TTL backstop, ARGV[4] this
+batch's `minute\\tcount\\tword` lines, ARGV[5..] spans in minutes. For each span the rolling
+set holds *negated* counts (ZRANGE order = count descending, word ascending) summed over the
+minutes (mark, clock_min], mark = clock_min - span. Minutes leaving the window are subtracted
+by adding their per-minute set, so this must run *before* the batch's words are added to the
+per-minute sets; then every minute is subtracted exactly once with exactly what was added.
+"""
