@@ -155,3 +155,28 @@ def test_rolling_window_sets_equal_the_exact_union(server_url: str, namespace: s
             assert got == expected[:10], (step, window_s)
             assert client.exists(keys.roll_prefix("kw:trump") + str(ROLL_SPANS[window_s]))  # really rolled
     client.delete("check")
+
+
+def test_hour_window_counts_are_exact_with_minute_totals(server_url: str, namespace: str) -> None:
+    """The 1 h read sums whole minutes server-side; series, window count and rate must equal a
+    count done here from the posts themselves."""
+    import random
+
+    rng = random.Random(9)
+    store = make_store(server_url, namespace)
+    seconds = sorted(rng.randint(0, 90 * 60) for _ in range(3000))
+    tweets = [tweet(i, "trump x" if i % 3 else "biden y", s) for i, s in enumerate(seconds)]
+    for start in range(0, len(tweets), 500):
+        store.write(AGG.build(tweets[start:start + 500]), TOPICS)
+    snap = store.read_snapshot(3600)
+    clock_s = T0 + max(seconds)
+    created = [T0 + s for s in seconds]
+    assert snap.total_window == sum(clock_s - 3600 < c <= clock_s for c in created)
+    assert snap.rate_per_s == sum(clock_s - 10 < c <= clock_s for c in created) / 10
+    trump = [T0 + s for i, s in enumerate(seconds) if i % 3]
+    assert snap.topic("trump").count_window == sum(clock_s - 3600 < c <= clock_s for c in trump)
+    series = snap.series
+    assert series.bucket_s == 60
+    for index, count in enumerate(series.counts["_all"]):
+        lo = series.start_epoch + index * 60
+        assert count == sum(lo <= c < lo + 60 for c in created), index

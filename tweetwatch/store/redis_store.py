@@ -28,7 +28,7 @@ from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.store.keys import Keys
-from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, ROLL, join_members
+from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, ROLL, SUM_SECONDS, join_members
 from tweetwatch.store.snapshot import (
     ALL,
     FeedEntry,
@@ -419,8 +419,10 @@ class Store:
             pipe.hgetall(keys.totals)
             pipe.zscore(keys.clock, "clock")
             pipe.hgetall(keys.status)
-            for minute in plan.rate_minutes:
+            for minute in plan.rate_detail:
                 pipe.hgetall(keys.rate(minute))
+            if plan.rate_summed:
+                pipe.eval(SUM_SECONDS, len(plan.rate_summed), *(keys.rate(m) for m in plan.rate_summed))
             for topic in topics:
                 if plan.window_minutes:
                     self._queue_top(pipe, f"kw:{topic.name}", plan, window_s, scratch, CLOUD_WORDS)
@@ -443,8 +445,14 @@ class Store:
         if new_topics != topics or _ReadPlan.for_clock(clock_s, window_s) != plan:
             self._topics = new_topics
             return None
-        n_rates = len(plan.rate_minutes)
-        rate_by_minute = dict(zip(plan.rate_minutes, replies[4 : 4 + n_rates]))
+        n_rates = len(plan.rate_detail)
+        rate_by_minute = dict(zip(plan.rate_detail, replies[4 : 4 + n_rates]))
+        if plan.rate_summed:
+            summed = replies[4 + n_rates]
+            rate_by_minute.update(
+                (minute, dict(zip(flat[::2], flat[1::2]))) for minute, flat in zip(plan.rate_summed, summed)
+            )
+            n_rates += 1
         top: dict[str, list[tuple[str, int]]] = {}
         authors: dict[str, int] = {}
         cursor = 4 + n_rates
@@ -605,6 +613,21 @@ class _ReadPlan:
 
     rate_minutes: tuple[int, ...]
     window_minutes: tuple[int, ...]
+    minute_resolution: bool = False
+    """The series is per minute: minutes wholly inside the window can be read as totals."""
+
+    @property
+    def rate_detail(self) -> tuple[int, ...]:
+        """Minutes read second by second: all of them, or with minute resolution only the
+        oldest (partly outside the window) and the last two (the 10 s rate)."""
+        if not self.minute_resolution or len(self.rate_minutes) <= 3:
+            return self.rate_minutes
+        return (self.rate_minutes[0], *self.rate_minutes[-2:])
+
+    @property
+    def rate_summed(self) -> tuple[int, ...]:
+        detail = set(self.rate_detail)
+        return tuple(m for m in self.rate_minutes if m not in detail)
 
     @classmethod
     def for_clock(cls, clock_s: int | None, window_s: int) -> _ReadPlan:
@@ -614,6 +637,7 @@ class _ReadPlan:
         return cls(
             tuple(range((clock_s - span) // 60, clock_s // 60 + 1)),
             window_minutes(clock_s, window_s),
+            series_bucket_s(window_s) == 60,
         )
 
 
