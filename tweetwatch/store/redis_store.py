@@ -28,7 +28,7 @@ from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.store.keys import Keys
-from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, ROLL, SUM_SECONDS, join_members
+from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, ROLL, join_members
 from tweetwatch.store.snapshot import (
     ALL,
     FeedEntry,
@@ -43,6 +43,8 @@ from tweetwatch.store.snapshot import (
 
 DEFAULT_RETENTION_S = 24 * 3600
 LATEST_MAXLEN = 1000
+MINUTE_TOTAL = "t"
+"""Rate-hash field suffix holding the minute's total (`<key>:t`), beside the seconds 0-59."""
 RATE_SPAN_S = 10
 """`rate_per_s` is the mean over this many seconds of stream time."""
 MIN_SERVER_VERSION = (6, 2)
@@ -302,12 +304,16 @@ class Store:
             touched: set[str] = set()
             if clock_ms and self.roll_spans:
                 self._queue_rolls(pipe, delta, topic_names, live_set, ttl)
+            minute_totals: Counter[tuple[int, str]] = Counter()
             for (second, key), count in delta.per_second.items():
                 minute = second // 60
                 if minute in live_set:
                     rate_key = keys.rate(minute)
                     pipe.hincrby(rate_key, f"{key}:{second % 60}", count)
+                    minute_totals[(minute, key)] += count
                     touched.add(rate_key)
+            for (minute, key), count in minute_totals.items():  # `<key>:t`: the minute's total
+                pipe.hincrby(keys.rate(minute), f"{key}:{MINUTE_TOTAL}", count)
             for (topic, minute), words in delta.keywords.items():
                 if minute in live_set:
                     kw_key = keys.keywords(topic, minute)
@@ -421,8 +427,9 @@ class Store:
             pipe.hgetall(keys.status)
             for minute in plan.rate_detail:
                 pipe.hgetall(keys.rate(minute))
-            if plan.rate_summed:
-                pipe.eval(SUM_SECONDS, len(plan.rate_summed), *(keys.rate(m) for m in plan.rate_summed))
+            series_keys = [ALL, *(t.name for t in topics)]
+            for minute in plan.rate_summed:
+                pipe.hmget(keys.rate(minute), [f"{k}:{MINUTE_TOTAL}" for k in series_keys])
             for topic in topics:
                 if plan.window_minutes:
                     self._queue_top(pipe, f"kw:{topic.name}", plan, window_s, scratch, CLOUD_WORDS)
@@ -447,12 +454,11 @@ class Store:
             return None
         n_rates = len(plan.rate_detail)
         rate_by_minute = dict(zip(plan.rate_detail, replies[4 : 4 + n_rates]))
-        if plan.rate_summed:
-            summed = replies[4 + n_rates]
-            rate_by_minute.update(
-                (minute, dict(zip(flat[::2], flat[1::2]))) for minute, flat in zip(plan.rate_summed, summed)
-            )
-            n_rates += 1
+        series_keys = [ALL, *(t.name for t in topics)]
+        for minute, totals in zip(plan.rate_summed, replies[4 + n_rates :]):
+            # a whole minute's total, booked at its first second (exact at minute resolution)
+            rate_by_minute[minute] = {f"{k}:0": v for k, v in zip(series_keys, totals) if v is not None}
+        n_rates += len(plan.rate_summed)
         top: dict[str, list[tuple[str, int]]] = {}
         authors: dict[str, int] = {}
         cursor = 4 + n_rates

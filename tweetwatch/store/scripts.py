@@ -98,30 +98,3 @@ minutes (mark, clock_min], mark = clock_min - span. Minutes leaving the window a
 by adding their per-minute set, so this must run *before* the batch's words are added to the
 per-minute sets; then every minute is subtracted exactly once with exactly what was added.
 """
-
-SUM_SECONDS = """
-local out = {}
-for i = 1, #KEYS do
-  local flat = redis.call("HGETALL", KEYS[i])
-  local sums, order, reply = {}, {}, {}
-  for j = 1, #flat, 2 do
-    local key = string.match(flat[j], "^(.*):%d+$")
-    if key then
-      if not sums[key] then
-        sums[key] = 0
-        order[#order + 1] = key
-      end
-      sums[key] = sums[key] + tonumber(flat[j + 1])
-    end
-  end
-  for _, key in ipairs(order) do
-    reply[#reply + 1] = key .. ":0"
-    reply[#reply + 1] = tostring(sums[key])
-  end
-  out[i] = reply
-end
-return out
-"""
-"""Per-minute totals of per-second rate hashes (KEYS): for each hash a flat `key:0, total`
-list, as if every post of that minute had come in its first second. Lets a 1 h read move
-~200 numbers instead of ~11,000 fields; used only where minute resolution is exact."""
