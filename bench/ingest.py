@@ -19,38 +19,20 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tweetwatch.sources.demo import DemoSource  # noqa: E402
+from tweetwatch.sources.demo import virtual_time_source, write_lines  # noqa: E402
 
 TOPICS = [("trump", ["trump", "realdonaldtrump"]), ("biden", ["biden", "joebiden"])]
 
 
-class VirtualClock:
-    """Stream time that advances only when the generator 'sleeps' (no real waiting)."""
-
-    def __init__(self, start: float) -> None:
-        self.now_s = start
-
-    def now(self) -> float:
-        return self.now_s
-
-    def sleep(self, seconds: float) -> None:
-        self.now_s += seconds
-
-
 def generate(path: Path, tweets: int, stream_rate: float) -> None:
-    clock = VirtualClock(1_700_000_000.0)
-    source = DemoSource(topics=TOPICS, rate=stream_rate, seed=7, clock=clock.now, sleep=clock.sleep, limit=tweets)
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as out:
-        for line in source.lines(threading.Event()):
-            out.write(line + b"\n")
+    write_lines(tmp, virtual_time_source(TOPICS, rate=stream_rate, seed=7, limit=tweets))
     tmp.rename(path)
 
 

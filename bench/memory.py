@@ -15,45 +15,23 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from tweetwatch.config import parse_duration  # noqa: E402
 from tweetwatch.pipeline.collector import Collector  # noqa: E402
 from tweetwatch.pipeline.text import Topic  # noqa: E402
-from tweetwatch.sources.demo import DemoSource  # noqa: E402
+from tweetwatch.sources.demo import virtual_time_source  # noqa: E402
+
+from common import rss_mb  # noqa: E402
 from tweetwatch.store.embedded import EmbeddedServer  # noqa: E402
 from tweetwatch.store.redis_store import Store, open_client  # noqa: E402
 
 TOPICS = (Topic("trump", ("trump", "realdonaldtrump")), Topic("biden", ("biden", "joebiden")))
-
-
-class SyntheticHours:
-    label = "demo"
-
-    def __init__(self, hours: float, rate: float) -> None:
-        self.clock = 1_700_000_000.0
-        self.limit = int(hours * 3600 * rate)
-        self.rate = rate
-
-    def lines(self, stop: threading.Event):  # noqa: ANN201
-        def sleep(seconds: float) -> None:
-            self.clock += seconds
-
-        demo = DemoSource(topics=[(t.name, t.keywords) for t in TOPICS], rate=self.rate, seed=1,
-                          clock=lambda: self.clock, sleep=sleep, limit=self.limit)
-        return demo.lines(stop)
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def main() -> int:
@@ -67,14 +45,16 @@ def main() -> int:
         server = EmbeddedServer(Path(state) / "valkey")
         server.ensure_running()
         store = Store(open_client(server.url, "bench"), "memory", retention_s=retention_s)
-        source = SyntheticHours(args.hours, args.rate)
+        source = virtual_time_source([(t.name, t.keywords) for t in TOPICS], rate=args.rate, seed=1,
+                                     limit=int(args.hours * 3600 * args.rate))
+        start = source.clock()
         samples: list[tuple[float, int, float, float]] = []
         write = store.write
 
         def sampled_write(delta, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
             write(delta, *a, **k)
             used = store.client.info("memory")["used_memory"] / 1e6
-            samples.append(((source.clock - 1_700_000_000.0) / 3600, int(delta.counters["total"]), used, rss_mb()))
+            samples.append(((source.clock() - start) / 3600, int(delta.counters["total"]), used, rss_mb(os.getpid())))
 
         store.write = sampled_write  # type: ignore[method-assign]
         collector = Collector(source, store, TOPICS)

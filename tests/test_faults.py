@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -17,22 +16,13 @@ import pytest
 import redis
 from support import FIXTURES, REPO, run_cli
 
-from tweetwatch.sources.demo import DemoSource
+from tweetwatch.sources.demo import virtual_time_source, write_lines
 
 TOPICS = [("trump", ["trump", "realdonaldtrump"]), ("biden", ["biden", "joebiden"])]
 
 
 def demo_file(path: Path, lines: int, rate: float) -> Path:
-    clock = [1_700_000_000.0]
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
-
-    source = DemoSource(topics=TOPICS, rate=rate, seed=5, clock=lambda: clock[0], sleep=sleep, limit=lines)
-    with open(path, "wb") as out:
-        for line in source.lines(threading.Event()):
-            out.write(line + b"\n")
-    return path
+    return write_lines(path, virtual_time_source(TOPICS, rate=rate, seed=5, limit=lines))
 
 
 def env_for(state: Path) -> dict[str, str]:

@@ -8,29 +8,20 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import redis
 from support import FIXTURES, REPO, run_cli
 
-from tweetwatch.sources.demo import DemoSource
+from tweetwatch.sources.demo import virtual_time_source, write_lines
 from tweetwatch.store.keys import Keys
 
 TOPICS = [("trump", ["trump", "realdonaldtrump"]), ("biden", ["biden", "joebiden"])]
 
 
 def demo_file(path: Path, lines: int) -> Path:
-    clock = [1_700_000_000.0]
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
-
-    source = DemoSource(topics=TOPICS, rate=500, seed=11, clock=lambda: clock[0], sleep=sleep, limit=lines)
-    with open(path, "wb") as out:
-        for line in source.lines(threading.Event()):
-            out.write(line + b"\n")
+    write_lines(path, virtual_time_source(TOPICS, rate=500, seed=11, limit=lines))
     with open(path, "ab") as out:  # some junk and a repeat, so every counter is exercised
         out.write(b"{broken\n" + (FIXTURES / "v2_mixed.jsonl").read_bytes())
         out.write((FIXTURES / "v2_mixed.jsonl").read_bytes())

@@ -43,11 +43,12 @@ from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, combinations
+from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
 
-__all__ = ["DemoSource"]
+__all__ = ["DemoSource", "virtual_time_source", "write_lines"]
 
 SOURCE_MARK = "tweetwatch demo"
 SAMPLE_RULE_TAG = "demo-sample"
@@ -1105,3 +1106,30 @@ class DemoSource:
                 nap = min(remaining, _SLEEP_SLICE_S)
                 sleep(nap)
                 remaining -= nap
+
+
+def virtual_time_source(
+    topics: Sequence[tuple[str, Sequence[str]]],
+    *,
+    rate: float,
+    seed: int,
+    limit: int,
+    start: float = 1_700_000_000.0,
+) -> DemoSource:
+    """A DemoSource whose clock moves only when it paces: it runs as fast as it is read, with
+    created_at spaced as at `rate` posts per second of stream time (for files, benchmarks and
+    tests that need hours of stream in seconds). `source.clock()` is the stream time reached."""
+    now = [start]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    return DemoSource(topics=topics, rate=rate, seed=seed, clock=lambda: now[0], sleep=sleep, limit=limit)
+
+
+def write_lines(path: Path, source: DemoSource) -> Path:
+    """Every line of a (limited) source into a JSON-lines file."""
+    with open(path, "wb") as out:
+        for line in source.lines(threading.Event()):
+            out.write(line + b"\n")
+    return path

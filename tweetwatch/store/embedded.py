@@ -137,10 +137,8 @@ class EmbeddedServer:
             others = [n for n in names if n.startswith("tweetwatch:") and not n.endswith(me)]
             if others:
                 return False
-            try:
-                client.shutdown(save=True)
-            except redis.exceptions.ConnectionError:
-                pass  # the server closes the connection as it exits
+            client.close()
+            _send_shutdown(self.socket_path)
         except Exception:
             return False
         pid = self._read_pid()
@@ -154,6 +152,20 @@ class EmbeddedServer:
             return int(self.pid_path.read_text().strip())
         except (OSError, ValueError):
             return None
+
+
+def _send_shutdown(path: Path) -> None:
+    """SHUTDOWN SAVE over a plain socket. (redis-py's `shutdown()` treats the connection the
+    server closes as an error and retries with backoff: ~4 s added to every exit.)"""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10.0)
+        sock.connect(str(path))
+        sock.sendall(b"*2\r\n$8\r\nSHUTDOWN\r\n$4\r\nSAVE\r\n")
+        try:
+            while sock.recv(4096):  # an error reply, or EOF once the server has exited
+                pass
+        except OSError:
+            pass
 
 
 def _answers_ping(path: Path) -> bool:
