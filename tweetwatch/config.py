@@ -242,12 +242,7 @@ def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | 
 
     refresh, _ = pick("refresh", ("TWEETWATCH_REFRESH",), "refresh")
     if refresh is not None:
-        try:
-            settings.refresh_s = float(refresh)
-        except ValueError:
-            raise UsageError(f"invalid refresh interval {refresh!r}: use seconds, e.g. 1 or 0.5") from None
-        if not 0.1 <= settings.refresh_s <= 60:
-            raise UsageError("refresh interval must be between 0.1 and 60 seconds")
+        settings.refresh_s = _number_between(refresh, 0.1, 60, "refresh interval (seconds)")
 
     window, window_given = pick("window", ("TWEETWATCH_WINDOW",), "window")
     if window_given:
@@ -255,12 +250,7 @@ def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | 
 
     rate, _ = pick("demo_rate", ("TWEETWATCH_DEMO_RATE",), "demo_rate")
     if rate is not None:
-        try:
-            settings.demo_rate = float(rate)
-        except ValueError:
-            raise UsageError(f"invalid demo rate {rate!r}") from None
-        if not 0 < settings.demo_rate <= 200_000:
-            raise UsageError("demo rate must be between 0 and 200000 tweets/s")
+        settings.demo_rate = _number_between(rate, 0.001, 200_000, "demo rate (tweets/s)")
 
     url, _ = pick("x_api_url", ("TWEETWATCH_X_API_URL",), "x_api_url")
     if url:
@@ -328,3 +318,13 @@ def _http_url(url: str, option: str, schemes: tuple[str, ...]) -> str:
     if parts.scheme not in schemes or not parts.netloc:
         raise UsageError(f"invalid {option} {url!r}: expected a {' or '.join(schemes)} URL")
     return url.rstrip("/")
+
+
+def _number_between(value: Any, low: float, high: float, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"invalid {what} {value!r}: expected a number") from None
+    if not low <= number <= high:
+        raise UsageError(f"{what} must be between {low:g} and {high:g}, got {value!r}")
+    return number

@@ -20,6 +20,8 @@ _LANG = re.compile(r"^[a-z0-9-]{1,16}$")
 UNKNOWN_LANG = "und"
 """Language field for posts without (or with a malformed) language code, as X writes it."""
 
+KINDS = ("retweets", "quotes", "replies", "links")
+"""Post kinds counted all-time (totals) and per minute (tallies)."""
 LATEST_PER_DELTA = 200
 """Newest tweets a Delta keeps for the live feed (older ones in a batch are not shown anyway)."""
 
@@ -144,7 +146,6 @@ class Aggregator:
 
     def _add_tweets(self, delta: Delta, tweets: list[Tweet]) -> None:
         """The hot loop: keep attribute lookups out of it."""
-        flags: Counter[str] = Counter()
         topic_counts: Counter[str] = Counter()
         per_second = delta.per_second
         keywords = delta.keywords
@@ -197,16 +198,12 @@ class Aggregator:
             if author:
                 _add_to_set(authors, (ALL, minute), author)
             if tweet.is_retweet:
-                flags["retweets"] += 1
                 tally["retweets"] += 1
             if tweet.is_quote:
-                flags["quotes"] += 1
                 tally["quotes"] += 1
             if tweet.is_reply:
-                flags["replies"] += 1
                 tally["replies"] += 1
             if tweet.has_link:
-                flags["links"] += 1
                 tally["links"] += 1
 
             tokens = tokenize(tweet.matching_text)
@@ -256,7 +253,10 @@ class Aggregator:
                     bucket_counter.update(counted)
         counters = delta.counters
         counters["total"] += len(tweets)
-        counters.update(flags)
+        for tally in tallies.values():  # all-time kind counters = sum of this batch's minute tallies
+            for kind in KINDS:
+                if tally[kind]:
+                    counters[kind] += tally[kind]
         for topic, count in topic_counts.items():
             counters[f"topic:{topic}"] += count
         delta.latest = [
