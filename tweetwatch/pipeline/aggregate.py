@@ -10,10 +10,11 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
 from tweetwatch.pipeline.sentiment import SentimentScorer
-from tweetwatch.pipeline.text import TopicMatcher, tokenize
+from tweetwatch.pipeline.text import TopicMatcher, count_tokens
 from tweetwatch.store.snapshot import ALL, FeedEntry
 
 _LANG = re.compile(r"^[a-z0-9-]{1,16}$")
@@ -103,6 +104,7 @@ class Aggregator:
         self._sentiment = sentiment
         self._scorer: SentimentScorer | None = None
         self._lang_fields: dict[str | None, str] = {}
+        self._topics_by_tags: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def set_sentiment(self, enabled: bool) -> None:
         """Score posts with VADER (the default) or not (`--no-sentiment`: faster)."""
@@ -145,131 +147,149 @@ class Aggregator:
         return delta
 
     def _add_tweets(self, delta: Delta, tweets: list[Tweet]) -> None:
-        """The hot loop: keep attribute lookups out of it."""
-        topic_counts: Counter[str] = Counter()
-        per_second = delta.per_second
-        keywords = delta.keywords
-        authors = delta.authors
-        seen_ids = delta.seen_ids
-        match = self.matcher.match
-        raw_words: dict[tuple[str, int], list[str]] = {}
-        """All tokens per (topic, minute); counted and filtered once per batch, not per tweet."""
-        use_rules = self.use_rule_tags
-        known = self._topic_names
-        clock = delta.clock_ms
-        topics_per_tweet: list[list[str]] = []
-        tallies = delta.tallies
-        lang_fields = self._lang_fields
-        lang_field = self._lang_field
-        tags_raw: dict[int, list[str]] = {}
-        mentions_raw: dict[int, list[str]] = {}
-        score = None
+        """Column-wise: tweets are grouped by minute (and by topic within a minute) and each
+        counter is built from a whole group at once (`Counter` over a list counts in C; the
+        texts of a group are tokenized in one go). Per-tweet Python work is kept to the
+        grouping loop."""
+        topics_of = self._topics_of(tweets)
+        groups: dict[int, tuple[list[Tweet], list[tuple[str, ...]]]] = {}
+        last_minute = -1
+        members: list[Tweet] = []
+        member_topics: list[tuple[str, ...]] = []
+        for tweet, topics in zip(tweets, topics_of):
+            minute = tweet.created_ms // 60000
+            if minute != last_minute:
+                group = groups.get(minute)
+                if group is None:
+                    group = groups[minute] = ([], [])
+                members, member_topics = group
+                last_minute = minute
+            members.append(tweet)
+            member_topics.append(topics)
+        for minute, (members, member_topics) in groups.items():
+            self._add_minute(delta, minute, members, member_topics)
         if self._sentiment:
-            if self._scorer is None:
-                self._scorer = SentimentScorer()
-            score = self._scorer.units
-        moods: dict[tuple[str, int], list[int]] = {}
-        """(topic or ALL, minute) -> [sum of compound units, pos, neu, neg]."""
-        pos_at, neg_at = 500, -500  # ±0.05 in 1/10,000 units
-        for tweet in tweets:
-            created = tweet.created_ms
-            second = created // 1000
-            minute = second // 60
-            per_second[(second, ALL)] += 1
-            tally = tallies.get(minute)
-            if tally is None:
-                tally = tallies[minute] = Counter()
-            tally["tweets"] += 1
-            lang = tweet.lang
-            field_name = lang_fields.get(lang)
-            tally[field_name if field_name is not None else lang_field(lang)] += 1
-            if tweet.hashtags:
-                _extend(tags_raw, minute, tweet.hashtags)
-            if tweet.mentions:
-                _extend(mentions_raw, minute, tweet.mentions)
-            ids = seen_ids.get(minute)
-            if ids is None:
-                seen_ids[minute] = {tweet.id}
-            else:
-                ids.add(tweet.id)
-            if created > clock:
-                clock = created
-            author = tweet.author
-            if author:
-                _add_to_set(authors, (ALL, minute), author)
-            if tweet.is_retweet:
-                tally["retweets"] += 1
-            if tweet.is_quote:
-                tally["quotes"] += 1
-            if tweet.is_reply:
-                tally["replies"] += 1
-            if tweet.has_link:
-                tally["links"] += 1
-
-            tokens = tokenize(tweet.matching_text)
-            if use_rules and tweet.rule_tags is not None:
-                topics = [t for t in tweet.rule_tags if t in known]
-            else:
-                topics = match(tokens)
-            for topic in topics:
-                topic_counts[topic] += 1
-                per_second[(second, topic)] += 1
-                bucket = raw_words.get((topic, minute))
-                if bucket is None:
-                    raw_words[(topic, minute)] = list(tokens)
-                else:
-                    bucket.extend(tokens)
-                if author:
-                    _add_to_set(authors, (topic, minute), author)
-            topics_per_tweet.append(topics)
-            if score is not None:
-                text = tweet.retweeted_text if tweet.is_retweet and tweet.retweeted_text else tweet.text
-                units = score(text)
-                slot = 1 if units >= pos_at else 3 if units <= neg_at else 2
-                for key in (ALL, *topics):
-                    mood = moods.get((key, minute))
-                    if mood is None:
-                        mood = moods[(key, minute)] = [0, 0, 0, 0]
-                    mood[0] += units
-                    mood[slot] += 1
-        delta.clock_ms = clock
-        for (key, minute), (total_units, pos, neu, neg) in moods.items():
-            tally = tallies[minute]
-            tally[f"snt:{key}:sum"] += total_units
-            tally[f"snt:{key}:pos"] += pos
-            tally[f"snt:{key}:neu"] += neu
-            tally[f"snt:{key}:neg"] += neg
-        for raw, target in ((tags_raw, delta.hashtags), (mentions_raw, delta.mentions)):
-            for minute, names in raw.items():
-                target[minute] = _fold_names(Counter(names))
-        keep = self.matcher.keyword_counts
-        for key, tokens_of_bucket in raw_words.items():
-            counted = keep(key[0], Counter(tokens_of_bucket))
-            if counted:
-                bucket_counter = keywords.get(key)
-                if bucket_counter is None:
-                    keywords[key] = counted
-                else:
-                    bucket_counter.update(counted)
+            self._add_moods(delta, tweets, topics_of)
         counters = delta.counters
         counters["total"] += len(tweets)
-        for tally in tallies.values():  # all-time kind counters = sum of this batch's minute tallies
+        for tally in delta.tallies.values():  # all-time kind counters = sum of this batch's minute tallies
             for kind in KINDS:
                 if tally[kind]:
                     counters[kind] += tally[kind]
-        for topic, count in topic_counts.items():
-            counters[f"topic:{topic}"] += count
+        delta.clock_ms = max(delta.clock_ms, max([t.created_ms for t in tweets]))
         delta.latest = [
             FeedEntry(
                 id=t.id,
                 created_ms=t.created_ms,
                 author=t.author_name or t.author or "",
-                topics=tuple(topics),
+                topics=topics,
                 text=t.text,
                 is_retweet=t.is_retweet,
             )
-            for t, topics in zip(tweets[-LATEST_PER_DELTA:], topics_per_tweet[-LATEST_PER_DELTA:])
+            for t, topics in zip(tweets[-LATEST_PER_DELTA:], topics_of[-LATEST_PER_DELTA:])
         ]
+
+    def _topics_of(self, tweets: list[Tweet]) -> list[tuple[str, ...]]:
+        """Each tweet's topics, in configured order: its upstream rule tags when trusted,
+        else local keyword matching."""
+        match_text = self.matcher.match_text
+        if not self.use_rule_tags:
+            return [tuple(match_text(t.matching_text)) for t in tweets]
+        by_tags = self._topics_by_tags
+        out: list[tuple[str, ...]] = []
+        for tweet in tweets:
+            tags = tweet.rule_tags
+            if tags is None:
+                out.append(tuple(match_text(tweet.matching_text)))
+                continue
+            topics = by_tags.get(tags)
+            if topics is None:
+                topics = tuple(t for t in tags if t in self._topic_names)
+                if len(by_tags) < 10_000:
+                    by_tags[tags] = topics
+            out.append(topics)
+        return out
+
+    def _add_minute(
+        self, delta: Delta, minute: int, members: list[Tweet], member_topics: list[tuple[str, ...]]
+    ) -> None:
+        """Count one minute's tweets into `delta`."""
+        tally = delta.tallies.get(minute)
+        if tally is None:
+            tally = delta.tallies[minute] = Counter()
+        tally["tweets"] += len(members)
+        lang_fields = self._lang_fields
+        for lang, n in Counter([t.lang for t in members]).items():
+            field_name = lang_fields.get(lang)
+            tally[field_name if field_name is not None else self._lang_field(lang)] += n
+        for kind, n in (
+            ("retweets", sum([t.is_retweet for t in members])),
+            ("quotes", sum([t.is_quote for t in members])),
+            ("replies", sum([t.is_reply for t in members])),
+            ("links", sum([t.has_link for t in members])),
+        ):
+            if n:
+                tally[kind] += n
+        for names, target in (
+            ([h for t in members if t.hashtags for h in t.hashtags], delta.hashtags),
+            ([m for t in members if t.mentions for m in t.mentions], delta.mentions),
+        ):
+            if names:
+                _add_counts(target, minute, _fold_names(Counter(names)))
+        _add_members(delta.seen_ids, minute, [t.id for t in members])
+        self._add_group(delta, ALL, minute, members)
+        by_topic: dict[str, list[Tweet]] = {}
+        for tweet, topics in zip(members, member_topics):
+            for topic in topics:
+                bucket = by_topic.get(topic)
+                if bucket is None:
+                    by_topic[topic] = [tweet]
+                else:
+                    bucket.append(tweet)
+        keep = self.matcher.keyword_counts
+        for topic, tweets in by_topic.items():
+            delta.counters[f"topic:{topic}"] += len(tweets)
+            self._add_group(delta, topic, minute, tweets)
+            words = keep(topic, count_tokens([t.matching_text for t in tweets]))
+            if words:
+                _add_counts(delta.keywords, (topic, minute), words)
+
+    @staticmethod
+    def _add_group(delta: Delta, key: str, minute: int, tweets: list[Tweet]) -> None:
+        """Per-second counts and distinct authors of `tweets` (ALL or one topic)."""
+        per_second = delta.per_second
+        for second, n in Counter([t.created_ms // 1000 for t in tweets]).items():
+            per_second[(second, key)] += n
+        authors = [t.author for t in tweets if t.author]
+        if authors:
+            _add_members(delta.authors, (key, minute), authors)
+
+    def _add_moods(self, delta: Delta, tweets: list[Tweet], topics_of: list[tuple[str, ...]]) -> None:
+        """Sentiment tallies: per (ALL or topic, minute) the sum of compound scores and the
+        positive / neutral / negative counts (VADER: per tweet, the slow part)."""
+        if self._scorer is None:
+            self._scorer = SentimentScorer()
+        score = self._scorer.units
+        moods: dict[tuple[str, int], list[int]] = {}
+        """(topic or ALL, minute) -> [sum of compound units, pos, neu, neg]."""
+        pos_at, neg_at = 500, -500  # ±0.05 in 1/10,000 units
+        for tweet, topics in zip(tweets, topics_of):
+            minute = tweet.created_ms // 60000
+            text = tweet.retweeted_text if tweet.is_retweet and tweet.retweeted_text else tweet.text
+            units = score(text)
+            slot = 1 if units >= pos_at else 3 if units <= neg_at else 2
+            for key in (ALL, *topics):
+                mood = moods.get((key, minute))
+                if mood is None:
+                    mood = moods[(key, minute)] = [0, 0, 0, 0]
+                mood[0] += units
+                mood[slot] += 1
+        for (key, minute), (total_units, pos, neu, neg) in moods.items():
+            tally = delta.tallies[minute]
+            tally[f"snt:{key}:sum"] += total_units
+            tally[f"snt:{key}:pos"] += pos
+            tally[f"snt:{key}:neu"] += neu
+            tally[f"snt:{key}:neg"] += neg
 
 
 def _fold_names(counts: Counter[str]) -> Counter[str]:
@@ -282,17 +302,20 @@ def _fold_names(counts: Counter[str]) -> Counter[str]:
     return folded
 
 
-def _add_to_set(sets: dict[tuple[str, int], set[str]], key: tuple[str, int], value: str) -> None:
+_K = TypeVar("_K")
+
+
+def _add_members(sets: dict[_K, set[str]], key: _K, members: list[str]) -> None:
     bucket = sets.get(key)
     if bucket is None:
-        sets[key] = {value}
+        sets[key] = set(members)
     else:
-        bucket.add(value)
+        bucket.update(members)
 
 
-def _extend(lists: dict[int, list[str]], key: int, items: tuple[str, ...]) -> None:
-    bucket = lists.get(key)
+def _add_counts(counters: dict[_K, Counter[str]], key: _K, counts: Counter[str]) -> None:
+    bucket = counters.get(key)
     if bucket is None:
-        lists[key] = list(items)
+        counters[key] = counts
     else:
-        bucket.extend(items)
+        bucket.update(counts)
