@@ -44,39 +44,52 @@ class BatchAggregator:
     def aggregate(self, records: list[Record]) -> Batch:
         """Raises nothing: a failed Redis check degrades to local dedupe (see `checked_in_redis`)."""
         tweets: list[Tweet] = [r for r in records if r.__class__ is Tweet]  # type: ignore[misc]
+        ids_by_minute: dict[int, list[str]] = {}
+        last_minute = -1
+        ids: list[str] = []
+        for tweet in tweets:
+            minute = tweet.created_ms // 60000
+            if minute != last_minute:
+                found = ids_by_minute.get(minute)
+                if found is None:
+                    found = ids_by_minute[minute] = []
+                ids = found
+                last_minute = minute
+            ids.append(tweet.id)
         if self.recent is not None:
-            fresh = self.recent.claim([(t.id, t.created_ms) for t in tweets])
+            fresh_by_minute = self.recent.claim(ids_by_minute)
         else:
-            fresh = {t.id for t in tweets}
+            fresh_by_minute = {minute: set(ids) for minute, ids in ids_by_minute.items()}
         expired: set[int] = set()
         checked = True
         if tweets:
             try:
-                seen, expired = self._seen_in_redis(tweets, fresh)
-                fresh -= seen
+                seen, expired = self._seen_in_redis(fresh_by_minute, max([t.created_ms for t in tweets]))
+                if seen:
+                    for fresh in fresh_by_minute.values():
+                        fresh -= seen
             except StoreRefused:
                 raise  # retrying cannot help: let the caller stop
             except StoreUnavailable:
                 checked = False
-        if len(fresh) < len(tweets):
+        fresh_ids: set[str] = set().union(*fresh_by_minute.values())
+        kept_count = len(tweets)
+        if len(fresh_ids) < len(tweets):
             kept: list[Record] = []
             for record in records:
                 if record.__class__ is Tweet:
-                    if record.id not in fresh:  # type: ignore[union-attr]
+                    if record.id not in fresh_ids:  # type: ignore[union-attr]
                         continue
-                    fresh.discard(record.id)  # type: ignore[union-attr]  # first copy only
+                    fresh_ids.discard(record.id)  # type: ignore[union-attr]  # first copy only
                 kept.append(record)
             records = kept
-        duplicates = len(tweets) - sum(1 for r in records if r.__class__ is Tweet)
+            kept_count = sum(1 for r in kept if r.__class__ is Tweet)
+        duplicates = len(tweets) - kept_count
         delta = self.aggregator.build(records, duplicates=duplicates)
         return Batch(delta, duplicates, expired, checked)
 
-    def _seen_in_redis(self, tweets: list[Tweet], fresh: set[str]) -> tuple[set[str], set[int]]:
+    def _seen_in_redis(self, fresh_by_minute: dict[int, set[str]], clock_ms: int) -> tuple[set[str], set[int]]:
         if self.skip_redis.is_set():
             raise StoreUnavailable("Redis is unreachable")
-        by_minute: dict[int, list[str]] = {}
-        for tweet in tweets:
-            if tweet.id in fresh:
-                by_minute.setdefault(tweet.created_ms // 60000, []).append(tweet.id)
-        plan = self.store.prepare(by_minute, max(t.created_ms for t in tweets))
+        plan = self.store.prepare({m: ids for m, ids in fresh_by_minute.items() if ids}, clock_ms)
         return set(plan.seen), set(plan.expired_minutes)

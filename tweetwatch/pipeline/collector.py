@@ -29,7 +29,7 @@ from tweetwatch.pipeline.batch import BatchAggregator
 from tweetwatch.pipeline.model import Record, Reject
 from tweetwatch.pipeline.normalize import normalize_line
 from tweetwatch.pipeline.text import Topic
-from tweetwatch.sources.base import Source, where
+from tweetwatch.sources.base import Source, line_batches, where
 from tweetwatch.store.redis_store import Store
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,9 @@ class Collector:
     def start(self) -> None:
         # Each post allocates a few dozen short-lived dicts; with the default thresholds the
         # cyclic GC runs thousands of times a second and costs ~20% of ingest throughput.
-        gc.set_threshold(50_000, 50, 100)
+        # A batch keeps ~3 objects per post alive until it is aggregated (MAX_BATCH posts):
+        # a threshold above that lets them die before a collection has to walk them.
+        gc.set_threshold(200_000, 50, 100)
         self._threads = [
             threading.Thread(target=self._collect, name="tweetwatch-collector", daemon=True),
             threading.Thread(target=self._write_loop, name="tweetwatch-writer", daemon=True),
@@ -133,15 +135,16 @@ class Collector:
         rejects_logged = 0
         next_flush = time.monotonic() + self.flush_interval
         try:
-            for line in self.source.lines(self.stop_event):
-                if line is not None:
-                    stats.lines += 1
+            for batch in line_batches(self.source, self.stop_event):
+                stats.lines += len(batch)
+                for index, line in enumerate(batch):
                     out = normalize_line(line)
                     if out:
-                        records.extend(out)
-                        if rejects_logged < REJECTS_LOGGED and out[0].__class__ is Reject:
+                        records += out
+                        if out[0].__class__ is Reject and rejects_logged < REJECTS_LOGGED:
                             rejects_logged += 1
-                            log.warning("rejected %s: %s", where(self.source), out[0].reason)  # type: ignore[union-attr]
+                            place = where(self.source, back=len(batch) - 1 - index)
+                            log.warning("rejected %s: %s", place, out[0].reason)  # type: ignore[union-attr]
                 now = time.monotonic()
                 if now >= next_flush or len(records) >= MAX_BATCH:
                     if records:

@@ -17,24 +17,25 @@ class RecentIds:
         self._count = 0
         self._newest_ms = 0
 
-    def claim(self, items: list[tuple[str, int]]) -> set[str]:
-        """Ids (with created_ms) not seen before; they are remembered from now on."""
-        fresh: set[str] = set()
+    def claim(self, ids_by_minute: dict[int, list[str]]) -> dict[int, set[str]]:
+        """Ids (grouped by the epoch minute of created_at) not seen before, per minute; from
+        now on they are remembered. Repeats inside the batch come back once."""
+        fresh_by_minute: dict[int, set[str]] = {}
         by_minute = self._by_minute
-        for tweet_id, created_ms in items:
-            minute = created_ms // 60000
+        for minute, ids in ids_by_minute.items():
+            fresh = set(ids)
             bucket = by_minute.get(minute)
             if bucket is None:
-                bucket = by_minute[minute] = set()
-            elif tweet_id in bucket:
-                continue
-            bucket.add(tweet_id)
-            fresh.add(tweet_id)
-            self._count += 1
-            if created_ms > self._newest_ms:
-                self._newest_ms = created_ms
+                by_minute[minute] = set(fresh)
+            else:
+                fresh -= bucket
+                bucket |= fresh
+            fresh_by_minute[minute] = fresh
+            self._count += len(fresh)
+            if minute * 60000 > self._newest_ms:
+                self._newest_ms = minute * 60000
         self._trim()
-        return fresh
+        return fresh_by_minute
 
     def _trim(self) -> None:
         oldest_kept = (self._newest_ms - self.window_ms) // 60000

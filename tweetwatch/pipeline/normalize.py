@@ -276,20 +276,20 @@ _SECOND_CACHE: dict[str, int] = {}
 
 def _v2_time_fast(value: str) -> int | None:
     """The X v2 form `2021-04-01T15:52:31.000Z`, memoized per second (posts share seconds)."""
-    if len(value) != 24 or value[19] != "." or value[23] != "Z":
-        return None
-    prefix = value[:19]
-    base = _SECOND_CACHE.get(prefix)
+    base = _SECOND_CACHE.get(value[:19])
     if base is None:
-        base = parse_iso_time(prefix + "Z")
+        if len(value) != 24 or value[19] != "." or value[23] != "Z":
+            return None
+        base = parse_iso_time(value[:19] + "Z")
         if base is None:
             return None
         if len(_SECOND_CACHE) > 4096:
             _SECOND_CACHE.clear()
-        _SECOND_CACHE[prefix] = base
+        _SECOND_CACHE[value[:19]] = base
+    elif len(value) != 24 or value[19] != "." or value[23] != "Z":
+        return None
     millis = value[20:23]
-    return base + int(millis) if millis.isdigit() else None
-
+    return base + int(millis) if millis.isascii() and millis.isdigit() else None
 
 
 # --- shared -------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Sources know nothing of Redis or the UI. `lines(stop)` yields raw lines (bytes, one JSON
 document each) until the input ends or `stop` is set, and may yield `None` while it waits
 for data (at least every 100 ms) so the collector can flush on time; `where()` names the origin of the line
-yielded last (e.g. `file.jsonl:12`) for error messages.
+yielded last (e.g. `file.jsonl:12`) for error messages. A source may also offer `batches(stop)`
+(lists of lines, see `line_batches`); its `where(back)` then names earlier lines of the batch.
 """
 
 from __future__ import annotations
@@ -24,7 +25,22 @@ class Source(Protocol):
         ...
 
 
-def where(source: object) -> str:
-    """Origin of the last line a source yielded, when the source can tell."""
+def line_batches(source: Source, stop: threading.Event) -> Iterator[list[bytes]]:
+    """Lists of raw lines (empty while the source waits). A source with a `batches(stop)`
+    method hands over whole lists (a replay yields what one read gave, sparing the
+    collector a generator step per line); any other is wrapped line by line."""
+    batches = getattr(source, "batches", None)
+    if callable(batches):
+        yield from batches(stop)
+        return
+    for line in source.lines(stop):
+        yield [] if line is None else [line]
+
+
+def where(source: object, back: int = 0) -> str:
+    """Origin of the last line a source yielded (or of the line `back` lines before it,
+    within the last batch), when the source can tell."""
     locate = getattr(source, "where", None)
-    return locate() if callable(locate) else getattr(source, "label", "source")
+    if not callable(locate):
+        return getattr(source, "label", "source")
+    return locate(back) if back else locate()

@@ -22,8 +22,9 @@ from tweetwatch.pipeline.normalize import normalize_line
 
 log = logging.getLogger(__name__)
 _GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK_BYTES = 1 << 20
-"""Read about this much at a time (`readlines` splits in C, much faster than per-line reads)."""
+_CHUNK_BYTES = 1 << 18
+"""Read about this much at a time (`readlines` splits in C, much faster than per-line reads);
+small enough that a batch of lines is processed well within the collector's flush interval."""
 
 
 def check_readable(paths: Sequence[Path]) -> None:
@@ -100,8 +101,27 @@ class ReplaySource:
     def __post_init__(self) -> None:
         check_readable(self.paths)
 
-    def where(self) -> str:
-        return f"{self._name}:{self._number}"
+    def where(self, back: int = 0) -> str:
+        """`file:line` of the line yielded last, or of the one `back` lines before it."""
+        return f"{self._name}:{self._number - back}"
+
+    def batches(self, stop: threading.Event) -> Iterator[list[bytes]]:
+        """Lists of raw lines, as read (see `base.line_batches`); paced replays go line by line."""
+        if self.speed:
+            for line in self.lines(stop):
+                yield [] if line is None else [line]
+            return
+        for path in self.paths:
+            self._name = path.name
+            self._number = 0
+            try:
+                for chunk in line_chunks(path):
+                    if stop.is_set():
+                        return
+                    self._number += len(chunk)
+                    yield chunk
+            except OSError as exc:
+                raise UsageError(f"cannot read replay file {path}: {exc.strerror or exc}") from None
 
     def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
         """Raw lines; `None` while pacing waits, so the collector can flush meanwhile."""
