@@ -179,7 +179,7 @@ class Collector:
         if batch.expired_minutes:
             with self._lock:
                 self._expired.update(batch.expired_minutes)
-        self._pending.merge(batch.delta)
+        self._pending = self._pending.absorb(batch.delta)
         counters = batch.delta.counters
         stats = self.stats
         stats.tweets += counters["total"]
@@ -194,7 +194,7 @@ class Collector:
             return
         pending, self._pending = self._pending, Delta()
         with self._lock:
-            self._outbox.merge(pending)
+            self._outbox = self._outbox.absorb(pending)
             self._outbox_tweets += pending.counters["total"]
             self.stats.unwritten_tweets = self._outbox_tweets
         self._wake.set()
@@ -251,7 +251,7 @@ class Collector:
             return True
         except StoreUnavailable as exc:
             with self._lock:  # put it back; newer batches merge into it meanwhile
-                self._outbox = delta.merge(self._outbox)
+                self._outbox = delta.absorb(self._outbox)
                 self._outbox_tweets += tweets
                 self._expired.update(expired)
                 self.stats.unwritten_tweets = self._outbox_tweets
