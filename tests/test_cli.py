@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import json
 from pathlib import Path
 
@@ -129,3 +130,11 @@ def test_collect_prints_status_lines(server_url: str, namespace: str) -> None:
                      "--replay", str(FIXTURES / "v1_mixed.jsonl"))
     lines = [line for line in result.stderr.splitlines() if "tweets/s" in line]
     assert lines and "rejected 3" in lines[-1] and "tweets 5" in lines[-1]
+
+
+def test_rejected_lines_are_logged_with_file_and_line(server_url: str, namespace: str) -> None:
+    """Replay hands lines over in batches; the log still names each rejected line."""
+    result = run_cli("collect", "--redis", server_url, "--namespace", namespace,
+                     "--replay", str(FIXTURES / "v1_mixed.jsonl"))
+    logged = re.findall(r"rejected (v1_mixed\.jsonl:\d+)", result.stderr)
+    assert logged == ["v1_mixed.jsonl:10", "v1_mixed.jsonl:11", "v1_mixed.jsonl:12"]

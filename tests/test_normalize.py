@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 import pytest
 
 from tweetwatch.pipeline.model import Control, Reject, Tweet
@@ -112,3 +114,22 @@ def test_missing_created_at_falls_back_to_snowflake() -> None:
 
 def test_v2_errors_with_empty_data_is_control() -> None:
     assert normalize_line(b'{"data": [], "errors": [{"title": "x"}]}') == [Control("v2-error")]
+
+
+@pytest.mark.parametrize("created", ["2021-04-01T15:52:31.1²3Z", "2021-04-01T15:52:31.١٢٣Z", "2021-04-01T15:52:31.12Z"])
+def test_odd_created_at_digits_fall_back_not_crash(created: str) -> None:
+    """`str.isdigit` accepts superscripts that `int` refuses: a line must never raise."""
+    line = orjson.dumps({"data": {"id": "1377650090978992131", "text": "hi", "created_at": created}})
+    (tweet,) = normalize_line(line)
+    assert isinstance(tweet, Tweet)
+    assert abs(tweet.created_ms - 1617292350000) < 5000  # the snowflake time, not garbage
+
+
+def test_v2_reply_and_missing_includes() -> None:
+    line = orjson.dumps({
+        "data": {"id": "1377650090978992131", "text": "RT @a: x", "created_at": "2021-04-01T15:52:31.000Z",
+                 "referenced_tweets": [{"type": "replied_to", "id": "9"}, {"type": "retweeted", "id": "7"}]},
+    })
+    (tweet,) = normalize_line(line)
+    assert tweet.is_reply and tweet.is_retweet and tweet.retweeted_text is None
+    assert tweet.matching_text == "RT @a: x"

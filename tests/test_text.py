@@ -46,3 +46,59 @@ def test_stopword_list_is_proper() -> None:
 
 def test_unicode_tokens() -> None:
     assert tokenize("Éléction à Paris — ÉCONOMIE") == ["éléction", "à", "paris", "économie"]
+
+
+# --- the fast paths against the plain definition --------------------------------------------
+
+import re  # noqa: E402
+from collections import Counter  # noqa: E402
+
+import pytest  # noqa: E402
+
+from hostile_corpus import HOSTILE_TEXTS  # noqa: E402
+from tweetwatch.pipeline.text import count_tokens  # noqa: E402
+
+_URL = re.compile(r"https?://\S+")
+_WORD = re.compile(r"\w+")
+
+TRICKY = [
+    "İstanbul'da SEÇİM",  # İ casefolds to i + combining dot (not a word character)
+    "ͅ after a mark ΣΑΣ ß ﬁne K ſ",  # ypogegrammeni casefolds to a letter; ß -> ss
+    "trump🔥 café\u00a0biden https://x.co/trump\u3000joebiden",
+    "@realDonaldTrump_ #trump2020 trumpet TRUMP.",
+    "emoji only 🤷\u200d♀️ and under_score_ and ١٢٣ digits",
+    "plain ascii with a http://url.example/a?b=c and http//notaurl",
+    "\ud800 lone surrogate trump",
+    "",
+]
+
+
+def reference_tokens(text: str) -> list[str]:
+    """The rule as written: casefold, blank URLs, `\\w+`."""
+    return _WORD.findall(_URL.sub(" ", text.casefold()))
+
+
+@pytest.mark.parametrize("text", TRICKY + list(HOSTILE_TEXTS.values()))
+def test_tokenize_equals_the_plain_rule(text: str) -> None:
+    assert tokenize(text) == reference_tokens(text)
+
+
+def test_count_tokens_equals_counting_each_text() -> None:
+    texts = (TRICKY + list(HOSTILE_TEXTS.values())) * 3 + TRICKY[:3]  # repeats, like retweets
+    assert count_tokens(texts) == Counter(t for text in texts for t in reference_tokens(text))
+    assert count_tokens(["Only ASCII here", "only ascii HERE"]) == Counter(
+        {"only": 2, "ascii": 2, "here": 2})
+    assert count_tokens([]) == Counter()
+
+
+@pytest.mark.parametrize("text", TRICKY + list(HOSTILE_TEXTS.values()) + ["x_trump", "trump_x", "2trump", "trump"])
+def test_match_text_equals_matching_the_tokens(text: str) -> None:
+    assert MATCHER.match_text(text) == MATCHER.match(reference_tokens(text))
+    phrases = TopicMatcher((Topic("ny", ("new york",)), TRUMP))
+    assert phrases.match_text(text) == phrases.match(reference_tokens(text))
+
+
+def test_match_text_finds_keywords_next_to_emoji_not_inside_words_or_urls() -> None:
+    assert MATCHER.match_text("trump🔥") == ["trump"]
+    assert MATCHER.match_text("Go JOEBIDEN!") == ["biden"]
+    assert MATCHER.match_text("trump_2020 trumpé https://t.co/biden") == []
