@@ -15,6 +15,7 @@ from tweetwatch.pipeline.jetstream_shape import normalize_jetstream
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
 from tweetwatch.pipeline.timeparse import parse_iso_time, parse_v1_time, plausible_ms, snowflake_ms
 
+NOT_A_TWEET = "v2 data is not a tweet"
 V1_CONTROL_KEYS = (
     "limit",
     "delete",
@@ -36,8 +37,11 @@ def normalize_line(line: bytes | str) -> list[Record]:
         return [] if line.isspace() or not line else [Reject("not JSON")]
     except TypeError:
         return [Reject("not bytes")]
-    if not isinstance(obj, dict):
+    if obj.__class__ is not dict:
         return [Reject("not a JSON object")]
+    data = obj.get("data")
+    if data.__class__ is dict:  # the common case (an X v2 stream line), without the dispatch
+        return [_v2_single(obj, data)]
     return normalize_object(obj)
 
 
@@ -139,23 +143,21 @@ def _v1_created_ms(obj: dict[str, Any], tweet_id: str) -> int | None:
 def _v2(obj: dict[str, Any]) -> list[Record]:
     data = obj["data"]
     if isinstance(data, dict):
-        items = [data]
-    elif isinstance(data, list):
-        if not data and "errors" in obj:
-            return [Control("v2-error")]
-        items = data
-    else:
+        return [_v2_single(obj, data)]
+    if not isinstance(data, list):
         return [Reject("v2 data is neither object nor list")]
+    if not data and "errors" in obj:
+        return [Control("v2-error")]
+    return [_v2_single(obj, item) if item.__class__ is dict else Reject(NOT_A_TWEET) for item in data]
+
+
+def _v2_single(obj: dict[str, Any], item: dict[str, Any]) -> Record:
+    """One tweet object of a v2 line (`data`, or an element of a search page's list)."""
     includes = obj.get("includes")
-    if includes.__class__ is not dict:
-        includes = None
     rules = obj.get("matching_rules")
     rule_tags = _v2_rule_tags(rules) if rules else None
-    records: list[Record] = []
-    for item in items:
-        tweet = _v2_tweet(item, includes, rule_tags) if item.__class__ is dict else None
-        records.append(tweet if tweet is not None else Reject("v2 data is not a tweet"))
-    return records
+    tweet = _v2_tweet(item, includes if includes.__class__ is dict else None, rule_tags)
+    return tweet if tweet is not None else Reject(NOT_A_TWEET)
 
 
 def _v2_included(includes: dict[str, Any] | None, kind: str, wanted: Any) -> dict[str, Any] | None:
@@ -216,8 +218,12 @@ def _v2_text(item: Mapping[str, Any]) -> str | None:
 def _v2_tweet(
     item: dict[str, Any], includes: dict[str, Any] | None, rule_tags: tuple[str, ...] | None
 ) -> Tweet | None:
-    tweet_id = _id_of(item)
-    text = _v2_text(item)
+    tweet_id = item.get("id")
+    if tweet_id.__class__ is not str or not 0 < len(tweet_id) <= 64 or "id_str" in item:
+        tweet_id = _id_of(item)
+    text = item.get("text") if "note_tweet" not in item else None
+    if text.__class__ is not str:
+        text = _v2_text(item)
     if tweet_id is None or text is None:
         return None
     created_ms = None
