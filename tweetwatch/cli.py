@@ -24,6 +24,7 @@ from types import FrameType
 from tweetwatch import __version__
 from tweetwatch.config import SOURCES, Settings, resolve
 from tweetwatch.errors import StoreUnavailable, TweetwatchError, UsageError
+from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
 from tweetwatch.store.keys import NAMESPACE_RE
 from tweetwatch.store.redis_store import Store, mask_url, open_client
@@ -197,9 +198,13 @@ def connect(settings: Settings, role: str, wait: bool = False, stop: threading.E
         embedded = EmbeddedServer(settings.state_dir / "valkey")
         embedded.ensure_running()
         url, label = embedded.url, "embedded valkey"
-    store = Store(open_client(url, role), settings.namespace, url_label=label, retention_s=settings.retention_s)
+    client = open_client(url, role, settings.namespace)  # on a Redis Cluster: the namespace's master
+    store = Store(client, settings.namespace, url_label=label, retention_s=settings.retention_s)
+    route = route_of(client)
     if embedded is not None:
         store.recover = embedded.ensure_running  # killed under us: restart it from its data
+    elif route is not None:
+        store.recover = route.refresh  # a cluster master died: ask the other nodes who owns the slot
     delay = 0.5
     while check:
         try:

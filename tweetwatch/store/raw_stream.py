@@ -35,7 +35,8 @@ class RawStream:
         self.store = store
         self.key = store.keys.raw
         self.maxlen = maxlen
-        # raw lines are bytes: a client that does not decode responses
+        # raw lines are bytes: a client that does not decode responses; the copied options carry
+        # the store's cluster route (store/cluster.py), so both clients talk to the same master
         kwargs = dict(store.client.connection_pool.connection_kwargs)
         kwargs["decode_responses"] = False
         self.client = redis.Redis(connection_pool=redis.ConnectionPool(

@@ -27,6 +27,7 @@ from tweetwatch import __version__
 from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
+from tweetwatch.store.cluster import follow_moved, route_client
 from tweetwatch.store.keys import Keys
 from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, ROLL, join_members
 from tweetwatch.store.snapshot import (
@@ -76,6 +77,9 @@ _FATAL_REPLIES = ("NOPERM", "WRONGPASS", "NOAUTH", "ERR unknown command", "ERR u
 """Replies that mean "this will never work" (as opposed to LOADING, OOM, READONLY, MISCONF)."""
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+_CLUSTER_TRANSIENT = (redis.exceptions.AskError, redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError)
+"""Cluster replies while a slot migrates or a failover runs (MOVED, an AskError too, is
+followed before these are looked at): retry later."""
 
 
 def mask_url(url: str) -> str:
@@ -94,10 +98,13 @@ def mask_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def open_client(url: str, role: str) -> redis.Redis:
-    """A client for `url`, named so other tweetwatch processes can see who is attached."""
+def open_client(url: str, role: str, namespace: str | None = None) -> redis.Redis:
+    """A client for `url`, named so other tweetwatch processes can see who is attached.
+
+    With `namespace`, a TCP client is routed (store/cluster.py): on a Redis Cluster its
+    connections go to the master that owns the namespace's slot."""
     try:
-        return redis.Redis.from_url(
+        client = redis.Redis.from_url(
             url,
             decode_responses=True,
             client_name=f"tweetwatch:{role}:{os.getpid()}",
@@ -107,6 +114,7 @@ def open_client(url: str, role: str) -> redis.Redis:
         )
     except ValueError as exc:
         raise StoreUnavailable(f"invalid Redis URL {mask_url(url)}: {exc}") from None
+    return route_client(client, namespace) if namespace is not None else client
 
 
 def describe_error(exc: BaseException) -> str:
@@ -153,17 +161,28 @@ class Store:
         self._clock_guess_s: int | None = None
         self._clock_seen_ms = 0
         self.recover: Callable[[], None] | None = None
-        """Called when the server is unreachable (the embedded server restarts itself here)."""
+        """Called when the server is unreachable (the embedded server restarts itself here; on a
+        Redis Cluster the route asks the nodes which master owns the namespace now)."""
         self._last_recover = 0.0
 
     # -- plumbing --------------------------------------------------------------------------
     def _call(self, fn: Callable[[], _T]) -> _T:
         try:
-            return fn()
+            try:
+                return fn()
+            except redis.exceptions.MovedError as exc:
+                # Redis Cluster: the namespace's slot is served by another master now (resharding,
+                # failover). Follow it once; a MULTI/EXEC that got MOVED was aborted whole.
+                if not follow_moved(self.client, exc):
+                    raise
+                return fn()
         except redis.exceptions.NoPermissionError as exc:
             raise StoreRefused(
                 f"Redis refused: {describe_error(exc)} (check the ACL user's key pattern, e.g. ~{{{self.namespace}}}:*)"
             ) from None
+        except _CLUSTER_TRANSIENT as exc:
+            where = self.url_label or "Redis"
+            raise StoreUnavailable(f"{where}: the cluster is moving the namespace ({describe_error(exc)})") from None
         except redis.exceptions.ResponseError as exc:
             message = describe_error(exc)
             if message.startswith(_FATAL_REPLIES):
@@ -177,14 +196,14 @@ class Store:
             raise StoreUnavailable(f"{where} unreachable: {describe_error(exc)}") from None
 
     def _try_recover(self) -> None:
-        """Give `recover` (the embedded server's restart) a chance, at most once a second."""
+        """Give `recover` (embedded restart, cluster re-route) a chance, at most once a second."""
         if self.recover is None or time.monotonic() - self._last_recover < 1.0:
             return
         self._last_recover = time.monotonic()
         try:
             self.recover()
         except Exception as exc:  # reported by the next failing call anyway
-            log.warning("could not restart the embedded server: %s", exc)
+            log.warning("could not recover the connection: %s", exc)
 
     def check_server(self) -> str:
         """Ping and check the version; returns e.g. `valkey 9.0.0`."""
