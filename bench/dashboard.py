@@ -14,13 +14,17 @@ Not a test: it prints figures.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
+import pickle
 import select
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +36,9 @@ from tweetwatch.pipeline.text import Topic  # noqa: E402
 from tweetwatch.sources.demo import DemoSource  # noqa: E402
 from tweetwatch.store.embedded import EmbeddedServer  # noqa: E402
 from tweetwatch.store.redis_store import Store, open_client  # noqa: E402
+from tweetwatch.store.snapshot import Snapshot  # noqa: E402
 
+PARTS = ("read", "render", "idle", "first")
 TOPICS = (Topic("trump", ("trump", "realdonaldtrump")), Topic("biden", ("biden", "joebiden")))
 
 
@@ -54,7 +60,7 @@ def fill(store: Store) -> None:
     collector.wait()
 
 
-def time_reads(store: Store) -> None:
+def time_reads(store: Store) -> Snapshot:
     calls: list[bool] = []
     original = store.client.pipeline
 
@@ -77,35 +83,138 @@ def time_reads(store: Store) -> None:
     return snapshot
 
 
-def time_render(store: Store) -> None:
-    from tweetwatch.tui.app import DashboardApp
+def evolve(snapshot: Snapshot, i: int) -> Snapshot:
+    """The `i`-th refresh after `snapshot` in a busy stream: every part of the data moves.
 
-    snapshot = store.read_snapshot(3600)
+    Totals, window counts, rates and keyword counts grow; the last series bucket grows and
+    every 10th refresh the series shifts by a bucket; every 5th refresh two keywords swap
+    ranks (so the cloud's words change); a new post enters the feed each time.
+    """
+    def bump_words(words: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+        bumped = [(w, n + i * (len(words) - k)) for k, (w, n) in enumerate(words)]
+        if i % 5 == 0 and len(bumped) > 4:
+            (a, na), (b, nb) = bumped[2], bumped[3]
+            bumped[2], bumped[3] = (b, na), (a, nb)
+        return tuple(bumped)
+
+    series = snapshot.series
+    shift = i // 10
+    counts = {}
+    for key, values in series.counts.items():
+        values = values[shift:] + values[:shift]  # the window slides forward
+        counts[key] = values[:-1] + (values[-1] + 7 * i,)
+    topics = tuple(
+        replace(t, count_total=t.count_total + 40 * i, count_window=t.count_window + 40 * i,
+                rate_per_s=t.rate_per_s + (i % 7) / 10, unique_authors=t.unique_authors + 13 * i,
+                top_keywords=bump_words(t.top_keywords), cloud_words=bump_words(t.cloud_words))
+        for t in snapshot.topics
+    )
+    feed = snapshot.feed
+    if feed:
+        newest = feed[0]
+        fresh = replace(newest, id=f"{newest.id}-{i}", created_ms=newest.created_ms + 1000 * i,
+                        author=f"{newest.author}{i}", text=f"{i} {newest.text}")
+        feed = (fresh, *feed[:-1])
+    clock = snapshot.stream_clock + timedelta(seconds=i) if snapshot.stream_clock else None
+    return replace(
+        snapshot, total=snapshot.total + 100 * i, total_window=snapshot.total_window + 100 * i,
+        rate_per_s=snapshot.rate_per_s + (i % 7) / 10, topics=topics,
+        series=replace(series, start_epoch=series.start_epoch + shift * series.bucket_s, counts=counts),
+        feed=feed, stream_clock=clock, read_at=snapshot.read_at + timedelta(seconds=i),
+    )
+
+
+RENDER_VIEWS: dict[str, tuple[str, ...]] = {
+    "chart + table (default)": (),
+    "feed (v)": ("v",),
+    "stream mix (v v)": ("v", "v"),
+    "tiered cloud (c)": ("c",),
+    "cloud layout (c c)": ("c", "c"),
+}
+
+
+def time_render(snapshot: Snapshot, refreshes: int = 50, size: tuple[int, int] = (120, 40)) -> None:
+    """Render time: from handing a new Snapshot to the app to the last terminal write it causes.
+
+    The app runs under Textual's test harness at `size`, with a driver that is not headless
+    (so each frame is turned into the escape sequences a terminal would receive, and their
+    bytes counted) but writes nowhere. Each refresh posts `SnapshotReady` with changed data,
+    as the read worker does; the figure is the time from posting it to the end of the last
+    frame written in the next 0.25 s (the handler, Textual's frame pacing — up to one
+    1/60 s tick —, layout, every panel's render, compositing, escape sequences), with the
+    process CPU time over the same span beside it. Reads are not included: see
+    `snapshot read 1h`.
+    """
+    from textual.drivers.headless_driver import HeadlessDriver
+
+    from tweetwatch.tui.app import DashboardApp
+    from tweetwatch.tui.messages import SnapshotReady
 
     class Reader:
-        def __init__(self) -> None:
-            self.n = 0
+        def read_snapshot(self, window_s: int) -> Snapshot:
+            return snapshot
 
-        def read_snapshot(self, window_s: int):  # noqa: ANN201
-            self.n += 1
-            from dataclasses import replace
-            return replace(snapshot, total=snapshot.total + self.n)  # changed data: a real repaint
+    class TerminalLikeDriver(HeadlessDriver):
+        """Headless input and size, but the app renders frames as for a real terminal."""
 
-    async def run() -> list[float]:
-        app = DashboardApp(Reader(), refresh_s=60, window_s=3600)
+        written = 0
+        last_write = 0.0
+        last_cpu = 0.0
+
+        @property
+        def is_headless(self) -> bool:
+            return False
+
+        def write(self, data: str) -> None:
+            TerminalLikeDriver.written += len(data.encode())
+            TerminalLikeDriver.last_write = time.perf_counter()
+            TerminalLikeDriver.last_cpu = time.process_time()
+
+    class BenchApp(DashboardApp):
+        CSS_PATH = str(ROOT / "tweetwatch" / "tui" / "app.tcss")  # relative paths follow the subclass
+
+        def _build_driver(self, headless, inline, mouse, size):  # noqa: ANN001, ANN202
+            self._driver = TerminalLikeDriver(self, debug=False, mouse=mouse, size=size)
+            return self._driver
+
+    async def run(keys: tuple[str, ...]) -> tuple[list[float], list[float], int]:
+        app = BenchApp(Reader(), refresh_s=3600, window_s=snapshot.window_s)
         times: list[float] = []
-        async with app.run_test(size=(120, 40)) as pilot:
+        cpu: list[float] = []
+        async with app.run_test(size=size) as pilot:
             await pilot.pause(0.5)
-            for _ in range(20):
-                started = time.perf_counter()
-                await pilot.press("r")
-                await app.workers.wait_for_complete()
+            for key in keys:
+                await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause(0.5)  # cloud layouts: the first one imports wordcloud
+            for i in range(1, 5):  # warm-up: first-use imports and caches
+                app.post_message(SnapshotReady(app._seq, evolve(snapshot, 1000 + i)))
                 await pilot.pause()
-                times.append((time.perf_counter() - started) * 1000)
-        return times
+                await app.workers.wait_for_complete()
+            await pilot.pause(0.2)
+            TerminalLikeDriver.written = 0
+            for i in range(1, refreshes + 1):
+                new = evolve(snapshot, i)
+                started, started_cpu = time.perf_counter(), time.process_time()
+                TerminalLikeDriver.last_write, TerminalLikeDriver.last_cpu = started, started_cpu
+                app.post_message(SnapshotReady(app._seq, new))
+                # Sleep rather than `pilot.pause()`, whose own messages to every widget would
+                # be counted; 0.25 s is ample for every frame the new data causes.
+                await asyncio.sleep(0.25)
+                times.append((TerminalLikeDriver.last_write - started) * 1000)
+                cpu.append((TerminalLikeDriver.last_cpu - started_cpu) * 1000)
+            written = TerminalLikeDriver.written
+        return times, cpu, written // refreshes
 
-    times = sorted(asyncio.run(run()))
-    print(f"render 120x40    : median {times[10]:.1f} ms per refresh with changed data (read + repaint)")
+    w, h = size
+    for label, keys in RENDER_VIEWS.items():
+        times, cpu, per_frame = asyncio.run(run(keys))
+        times.sort()
+        cpu.sort()
+        n = len(times)
+        print(f"render {w}x{h} {label:<24}: p50 {times[n // 2]:.1f} ms, p95 {times[int(n * 0.95)]:.1f} ms, "
+              f"max {times[-1]:.1f} ms (CPU p50 {cpu[n // 2]:.1f} ms); {per_frame:,} bytes/refresh "
+              f"({n} refreshes, changed data)")
 
 
 def idle_dashboard(url: str, namespace: str, state: str) -> None:
@@ -158,18 +267,38 @@ def first_frame() -> None:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as state:
-        server = EmbeddedServer(Path(state) / "valkey")
-        server.ensure_running()
-        store = Store(open_client(server.url, "bench"), "dash")
-        started = time.perf_counter()
-        fill(store)
-        print(f"filled 1 h       : {time.perf_counter() - started:.1f} s")
-        time_reads(store)
-        time_render(store)
-        idle_dashboard(server.url, "dash", state)
-        server.stop_if_last()
-    first_frame()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=PARTS,
+                        help="run only these parts (repeatable; default: all)")
+    parser.add_argument("--refreshes", type=int, default=50, help="renders timed per view")
+    parser.add_argument("--snapshot", type=Path,
+                        help="with --only render: pickle of the filled 1 h snapshot, written on the "
+                             "first run and reused after (skips the fill)")
+    args = parser.parse_args()
+    parts = set(args.only or PARTS)
+    if parts == {"render"} and args.snapshot is not None and args.snapshot.exists():
+        time_render(pickle.loads(args.snapshot.read_bytes()), args.refreshes)
+        return 0
+    if parts & {"read", "render", "idle"}:
+        with tempfile.TemporaryDirectory() as state:
+            server = EmbeddedServer(Path(state) / "valkey")
+            server.ensure_running()
+            try:
+                store = Store(open_client(server.url, "bench"), "dash")
+                started = time.perf_counter()
+                fill(store)
+                print(f"filled 1 h       : {time.perf_counter() - started:.1f} s")
+                snapshot = time_reads(store) if "read" in parts else store.read_snapshot(3600)
+                if args.snapshot is not None:
+                    args.snapshot.write_bytes(pickle.dumps(snapshot))
+                if "render" in parts:
+                    time_render(snapshot, args.refreshes)
+                if "idle" in parts:
+                    idle_dashboard(server.url, "dash", state)
+            finally:
+                server.stop_if_last()
+    if "first" in parts:
+        first_frame()
     return 0
 
 

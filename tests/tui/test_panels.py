@@ -12,7 +12,10 @@ from tui_fakes import make_snapshot
 from tweetwatch.store.snapshot import ALL
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui.app import REFRESH_STEPS, step_interval
-from tweetwatch.tui.chart import chart_data
+from rich.text import Text
+
+from tweetwatch.tui.chart import chart_data, draw_chart, mood_data, nice_ticks
+from tweetwatch.tui.columns import row, widths_for
 from tweetwatch.tui.counters import counters_table
 from tweetwatch.tui.statusbar import LinkState, left_text, right_text
 
@@ -126,3 +129,44 @@ def test_status_texts() -> None:
     right = right_text(snap, LinkState(True, 1, 200 * 86400 * 2), window_s=900, refresh_s=0.5, paused=True).plain
     assert right == "stream 20:15:30Z lag 1y │ window 15m │ every 0.5s │  PAUSED "
     assert "connecting" in left_text(None, LinkState()).plain
+
+
+# ---- the chart and columns drawn by hand (issue 5: render under 30 ms) ---------------
+
+
+def test_nice_ticks_cover_the_maximum_in_round_steps() -> None:
+    low, high, ticks = nice_ticks(0.0, 11_641.0, 6)
+    assert (low, ticks[0]) == (0.0, 0.0)
+    assert high >= 11_641 and ticks[-1] == high
+    steps = {round(b - a, 6) for a, b in zip(ticks, ticks[1:])}
+    assert steps == {2500.0} and len(ticks) <= 6
+    assert nice_ticks(-1.0, 1.0, 5)[2] == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert nice_ticks(0.0, 0.0, 4)[2][-1] > 0  # an empty window still has an axis
+
+
+@pytest.mark.parametrize(("width", "height"), [(118, 30), (44, 10), (34, 6)])
+def test_draw_chart_fills_exactly_its_area(width: int, height: int) -> None:
+    strips = draw_chart(chart_data(make_snapshot(3600)), width, height)
+    assert len(strips) == height
+    assert all(strip.cell_length <= width for strip in strips)
+    text = "\n".join(strip.text for strip in strips)
+    assert "━━ trump" in text and "20:14:31" in text[-(width + 1):]  # the last minute's start
+    assert any("\u2800" < ch <= "\u28ff" for ch in text)
+
+
+def test_draw_chart_ascii_and_gaps() -> None:
+    snap = make_snapshot()
+    data = mood_data(snap)
+    strips = draw_chart(data, 60, 12, ascii_only=True, y_range=(-1.0, 1.0), y_decimals=2)
+    text = "\n".join(strip.text for strip in strips)
+    assert "*" in text and not any("\u2800" <= ch <= "\u28ff" for ch in text)
+    assert "-1.00" in text and "1.00" in text
+    assert draw_chart(data, 10, 3)[0].text == "chart: too small"
+
+
+def test_column_widths_share_and_shrink() -> None:
+    rows = [["topic", "total"], ["a-very-long-topic-name", "12,345"]]
+    assert widths_for(rows, total=40, flex=0, flex_min=4) == [27, 11]  # spare shared
+    assert widths_for(rows, total=20, flex=0, flex_min=4) == [12, 6]
+    line = row([Text("a-very-long-topic-name"), "12,345"], [12, 6], ["left", "right"])
+    assert line.plain == "a-very-long…  12,345"

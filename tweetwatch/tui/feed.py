@@ -8,17 +8,18 @@ Every field is network text: sanitized, and rendered as `Text`, never markup.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import FeedEntry, Snapshot
+from tweetwatch.tui import columns
 from tweetwatch.tui.palette import topic_color
 
 AUTHOR_MAX = 16
@@ -26,6 +27,10 @@ TEXT_MAX = 400
 ONE_LINE_WIDTH = 90
 """At this content width and up each post takes one line; below, two (meta, then text)."""
 RT_MARK = "RT"
+TIME_W = 8
+RT_W = 2
+TOPICS_MAX = 20
+WIDE_JUSTIFY = ("left", "left", "left", "left", "left")
 
 
 def entry_time(entry: FeedEntry) -> str:
@@ -42,57 +47,104 @@ def topic_tags(entry: FeedEntry, order: dict[str, int]) -> Text:
     return text
 
 
-def feed_renderable(snapshot: Snapshot | None, width: int) -> RenderableType:
+@lru_cache(maxsize=512)
+def _entry_cells(entry: FeedEntry, order: tuple[tuple[str, int], ...]) -> tuple[Text, Text, Text, Text | str, Text]:
+    """A post's cells for the one-line layout, sanitized once per post (posts are immutable,
+    and a refresh mostly shows the posts of the one before). Callers must not modify them."""
+    return (
+        Text(entry_time(entry), style="dim"),
+        Text("@" + clean_text(entry.author, AUTHOR_MAX), style="bold"),
+        topic_tags(entry, dict(order)),
+        Text(RT_MARK, style="yellow") if entry.is_retweet else "",
+        Text(clean_text(entry.text, TEXT_MAX)),
+    )
+
+
+def feed_lines(snapshot: Snapshot | None, width: int) -> list[Text]:
     if snapshot is None:
-        return Text("waiting for data…", style="dim")
+        return [Text("waiting for data…", style="dim")]
     if not snapshot.feed:
-        return Text("no posts yet", style="dim")
+        return [Text("no posts yet", style="dim")]
     order = {t.name: i for i, t in enumerate(snapshot.topics)}
-    return entries_renderable(snapshot.feed, order, width)
+    return entries_lines(snapshot.feed, order, width)
 
 
-def entries_renderable(entries: tuple[FeedEntry, ...], order: dict[str, int], width: int) -> RenderableType:
-    """Posts as one line each (wide) or two lines each (narrow), newest first as given."""
+def entries_renderable(entries: tuple[FeedEntry, ...], order: dict[str, int], width: int) -> Text:
+    """`entries_lines` as one Text."""
+    return Text("\n", no_wrap=True, overflow="crop").join(entries_lines(entries, order, width))
+
+
+def entries_lines(entries: tuple[FeedEntry, ...], order: dict[str, int], width: int) -> list[Text]:
+    """Posts as one line each (wide) or two lines each (narrow), newest first as given.
+
+    Laid out by hand (see `columns.py`): a line per row, cut with an ellipsis.
+    """
+    lines: list[Text] = []
     if width >= ONE_LINE_WIDTH:
-        table = Table(box=None, expand=True, show_header=False, pad_edge=False, padding=(0, 1, 0, 0))
-        table.add_column(no_wrap=True, style="dim")
-        table.add_column(no_wrap=True, max_width=AUTHOR_MAX + 1, overflow="ellipsis")
-        table.add_column(no_wrap=True, max_width=20, overflow="ellipsis")
-        table.add_column(no_wrap=True, width=2)
-        table.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+        order_key = tuple(sorted(order.items()))
+        cells = [_entry_cells(e, order_key) for e in entries]
+        author_w = min(max((c[1].cell_len for c in cells), default=1), AUTHOR_MAX + 1)
+        tags_w = min(max((c[2].cell_len for c in cells), default=1), TOPICS_MAX)
+        text_w = max(width - TIME_W - author_w - tags_w - RT_W - 4, 1)
+        widths = (TIME_W, author_w, tags_w, RT_W, text_w)
+        lines = [columns.row(c, widths, WIDE_JUSTIFY, gap=1) for c in cells]
+    else:
         for entry in entries:
-            table.add_row(
-                entry_time(entry),
-                Text("@" + clean_text(entry.author, AUTHOR_MAX), style="bold"),
-                topic_tags(entry, order),
-                Text(RT_MARK, style="yellow") if entry.is_retweet else "",
-                Text(clean_text(entry.text, TEXT_MAX)),
+            meta = Text.assemble(
+                (entry_time(entry), "dim"), " ", ("@" + clean_text(entry.author, AUTHOR_MAX), "bold"), " "
             )
-        return table
-    rows: list[RenderableType] = []
-    for entry in entries:
-        meta = Text.assemble(
-            (entry_time(entry), "dim"), " ", ("@" + clean_text(entry.author, AUTHOR_MAX), "bold"), " "
-        )
-        meta.append_text(topic_tags(entry, order))
-        if entry.is_retweet:
-            meta.append(" " + RT_MARK, style="yellow")
-        meta.truncate(width, overflow="ellipsis")
-        body = Text("  " + clean_text(entry.text, TEXT_MAX), no_wrap=True, overflow="ellipsis")
-        body.truncate(width, overflow="ellipsis")
-        rows.extend((meta, body))
-    return Group(*rows)
+            meta.append_text(topic_tags(entry, order))
+            if entry.is_retweet:
+                meta.append(" " + RT_MARK, style="yellow")
+            meta.truncate(width, overflow="ellipsis")
+            body = Text("  " + clean_text(entry.text, TEXT_MAX))
+            body.truncate(width, overflow="ellipsis")
+            lines.extend((meta, body))
+    return lines
+
+
+def lines_per_entry(width: int) -> int:
+    return 1 if width >= ONE_LINE_WIDTH else 2
 
 
 class FeedBody(Static):
-    """The feed's content; its parent scrolls."""
+    """Posts put in by the caller (the drill-down view); its parent scrolls."""
+
+
+class FeedList(columns.TextLines):
+    """The live feed's content; its parent scrolls. Built when drawn, so a hidden feed
+    costs nothing per refresh, and its height is known without rendering it."""
+
+    DEFAULT_CSS = """
+    FeedList { height: auto; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.snapshot: Snapshot | None = None
+
+    def show(self, snapshot: Snapshot | None) -> None:
+        old = self.snapshot
+        self.snapshot = snapshot
+        self.refresh(layout=_entry_count(old) != _entry_count(snapshot))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        n = _entry_count(self.snapshot)
+        return n * lines_per_entry(width) if n else 1
+
+    def content_lines(self, width: int, height: int) -> list[Text]:
+        return feed_lines(self.snapshot, max(width, 20))
+
+
+def _entry_count(snapshot: Snapshot | None) -> int:
+    return 0 if snapshot is None else len(snapshot.feed)
 
 
 class FeedPanel(VerticalScroll, can_focus=True):
     snapshot: reactive[Snapshot | None] = reactive(None)
 
     def compose(self) -> ComposeResult:
-        yield FeedBody(id="feed-body")
+        yield FeedList(id="feed-body")
 
     def on_mount(self) -> None:
         self.border_title = "latest posts"
@@ -102,13 +154,9 @@ class FeedPanel(VerticalScroll, can_focus=True):
         self._redraw()
         self.scroll_home(animate=False)
 
-    def on_resize(self) -> None:
-        self._redraw()
-
     def _redraw(self) -> None:
         if not self.is_mounted:
             return
-        width = max(self.scrollable_content_region.width, 20)
-        self.query_one(FeedBody).update(feed_renderable(self.snapshot, width))
-        count = 0 if self.snapshot is None else len(self.snapshot.feed)
+        self.query_one(FeedList).show(self.snapshot)
+        count = _entry_count(self.snapshot)
         self.border_subtitle = f"{count} newest" if count else ""

@@ -7,22 +7,23 @@ the panel is too small) → `table`.
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.geometry import Size
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import Snapshot, TopicStats
+from tweetwatch.tui import columns
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui.cloud import Placement, fits_layout, layout_lines, spatial_layout, tiered_lines
 from tweetwatch.tui.counters import topic_label
 from tweetwatch.tui.palette import topic_color
 
 TOP_N = 10
+GAP = 2
+"""Spaces between topics in the table."""
+JUSTIFY = ("left", "right")
 KEYWORD_MAX = 24
 MODES = ("table", "cloud", "layout")
 TITLES = {"table": "top keywords", "cloud": "word cloud", "layout": "word cloud · layout"}
@@ -32,48 +33,68 @@ CLOUD_LINES = 5
 """Word lines per topic of a tiered cloud when the panel's height follows its content."""
 
 
-def topic_keywords(index: int, name: str, top: tuple[tuple[str, int], ...]) -> Table:
-    table = Table(box=None, expand=True, pad_edge=False, show_header=True, header_style="bold")
-    table.add_column(topic_label(name, index), no_wrap=True, overflow="ellipsis", ratio=1)
-    table.add_column("n", justify="right", no_wrap=True, style="dim")
-    for word, n in top[:TOP_N]:
-        table.add_row(Text(clean_text(word, KEYWORD_MAX)), fmt.count(n))
-    if not top:
-        table.add_row(Text(fmt.DASH, style="dim"), "")
-    return table
-
-
-def keywords_grid(snapshot: Snapshot | None) -> RenderableType:
-    """All topics' keyword tables in one row of columns."""
+def keywords_grid(snapshot: Snapshot | None, width: int = 80) -> list[Text]:
+    """All topics' top keywords side by side in `width` cells: per topic a heading in its
+    colour and `n`, then one line per word with its count (dim, right-aligned)."""
     if snapshot is None or not snapshot.topics:
-        return Text("waiting for data…", style="dim")
-    grid = Table.grid(expand=True, padding=(0, 2, 0, 0))
-    for _ in snapshot.topics:
-        grid.add_column(ratio=1)
-    grid.add_row(*(topic_keywords(i, t.name, t.top_keywords) for i, t in enumerate(snapshot.topics)))
-    return grid
+        return [Text("waiting for data…", style="dim")]
+    topics = snapshot.topics
+    n = len(topics)
+    block, extra = divmod(max(width - GAP * (n - 1), n), n)
+    blocks: list[list[Text]] = []
+    for index, topic in enumerate(topics):
+        top = topic.top_keywords[:TOP_N]
+        bw = block + (1 if index < extra else 0)
+        counts = [fmt.count(c) for _w, c in top]
+        cw = max([1, *map(len, counts)])
+        ww = max(bw - cw - 1, 1)
+        heading = topic_label(topic.name, index)
+        heading.stylize("bold")
+        lines = [columns.row([heading, Text("n", style="bold")], (ww, cw), JUSTIFY, gap=1)]
+        lines += [columns.row([Text(clean_text(word, KEYWORD_MAX)), Text(c, style="dim")], (ww, cw), JUSTIFY, gap=1)
+                  for (word, _n), c in zip(top, counts)]
+        if not top:
+            lines.append(columns.row([Text(fmt.DASH, style="dim"), ""], (ww, cw), JUSTIFY, gap=1))
+        blocks.append(lines)
+    height = max(len(lines) for lines in blocks)
+    out: list[Text] = []
+    for y in range(height):
+        line = Text(no_wrap=True, overflow="crop")
+        out.append(line)
+        for index, lines in enumerate(blocks):
+            if index:
+                line.append(" " * GAP)
+            bw = block + (1 if index < extra else 0)
+            line.append_text(lines[y] if y < len(lines) else Text(" " * bw))
+    return out
+
+
+def table_height(snapshot: Snapshot | None) -> int:
+    if snapshot is None or not snapshot.topics:
+        return 1
+    return 1 + max(max(len(t.top_keywords[:TOP_N]), 1) for t in snapshot.topics)
 
 
 def cloud_words(topic: TopicStats) -> tuple[str, ...]:
     return tuple(word for word, _n in topic.words_for_cloud)
 
 
-def tiered_cloud(snapshot: Snapshot | None, width: int, height: int | None = None) -> RenderableType:
+def tiered_cloud(snapshot: Snapshot | None, width: int, height: int | None = None) -> list[Text]:
     """Every topic's tiered cloud, stacked: a coloured heading, then the words (the lightest
     words are left out when `height` rows cannot hold them all)."""
     if snapshot is None or not snapshot.topics:
-        return Text("waiting for data…", style="dim")
-    parts: list[RenderableType] = []
+        return [Text("waiting for data…", style="dim")]
+    parts: list[Text] = []
     n = len(snapshot.topics)
     budget = None if height is None else max(height // n - 1, 1)
     for index, topic in enumerate(snapshot.topics):
         parts.append(topic_label(topic.name, index).append(f"  ({fmt.count(topic.count_window)})", style="dim"))
         lines = tiered_lines(cloud_words(topic), width, topic_color(index))
         parts.extend(lines[:budget] if lines else [Text(fmt.DASH, style="dim")])
-    return Group(*parts)
+    return parts
 
 
-class KeywordsPanel(Widget, can_focus=True):
+class KeywordsPanel(columns.TextLines, can_focus=True):
     """Renders the top keywords of every topic in `snapshot`, as a table or a cloud."""
 
     snapshot: reactive[Snapshot | None] = reactive(None)
@@ -92,8 +113,10 @@ class KeywordsPanel(Widget, can_focus=True):
         self.border_subtitle = ""
         self.refresh(layout=True)
 
-    def watch_snapshot(self) -> None:
-        self.refresh(layout=True)
+    def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
+        # Counts change every refresh; the panel's height only with the number of words
+        # (table) or topics (clouds), and only then do the panels around it move.
+        self.refresh(layout=self._height_of(old) != self._height_of(new))
 
     def cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
@@ -107,23 +130,26 @@ class KeywordsPanel(Widget, can_focus=True):
         return width, max(height // max(n, 1) - 1, 0), False
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        snapshot = self.snapshot
+        return self._height_of(self.snapshot)
+
+    def _height_of(self, snapshot: Snapshot | None) -> int:
+        """Rows the content needs when the panel's height follows it (wide layout)."""
         if self.mode == "table" or snapshot is None or not snapshot.topics:
-            return super().get_content_height(container, viewport, width)
+            return table_height(snapshot)
         if self.mode == "layout":
             return (LAYOUT_ROWS + 1) * len(snapshot.topics)
         return (CLOUD_LINES + 1) * len(snapshot.topics)
 
     # -- rendering ----------------------------------------------------------------------
-    def render(self) -> RenderableType:
+    def content_lines(self, width: int, height: int) -> list[Text]:
         snapshot = self.snapshot
-        width = max(self.content_size.width, 1)
         if self.mode == "table":
-            return keywords_grid(snapshot)
-        height = max(self.content_size.height, 2)
+            return keywords_grid(snapshot, width)
+        content_height = height
+        height = max(height, 2)
         if self.mode == "cloud" or snapshot is None or not snapshot.topics:
             return tiered_cloud(snapshot, width, height)
-        cols, rows, side = self._areas(width, self.content_size.height, len(snapshot.topics))
+        cols, rows, side = self._areas(width, content_height, len(snapshot.topics))
         if not fits_layout(cols, rows):
             self._set_subtitle("too small for a layout: z zooms")
             return tiered_cloud(snapshot, width, height)
@@ -141,19 +167,19 @@ class KeywordsPanel(Widget, can_focus=True):
         self._set_subtitle("laying out…" if missing else "")
         headings = [topic_label(t.name, i) for i, t in enumerate(snapshot.topics)]
         if side:
-            grid = Table.grid(expand=True, padding=(0, 2, 0, 0))
-            for _ in clouds:
-                grid.add_column(width=cols, no_wrap=True)
-            grid.add_row(*headings)
+            widths = [cols] * len(clouds)
+            justify = [columns.LEFT] * len(clouds)
+            out = [columns.row(headings, widths, justify, gap=GAP)]
             for row in range(rows):
-                grid.add_row(*(lines[row] if row < len(lines) else Text() for lines in clouds))
-            return grid
-        parts: list[RenderableType] = []
+                out.append(columns.row([lines[row] if row < len(lines) else "" for lines in clouds],
+                                       widths, justify, gap=GAP))
+            return out
+        parts: list[Text] = []
         for heading, lines in zip(headings, clouds):
             parts.append(heading)
             parts.extend(lines[:rows])
             parts.extend(Text() for _ in range(rows - len(lines[:rows])))
-        return Group(*parts)
+        return parts
 
     def _set_subtitle(self, text: str) -> None:
         """Border text decided while rendering is applied after this frame."""

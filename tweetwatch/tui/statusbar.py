@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.tui import columns
 from tweetwatch.tui import format as fmt
 
 SEPARATOR = " │ "
@@ -84,7 +82,7 @@ def right_text(
     return _join(parts)
 
 
-class StatusBar(Widget):
+class StatusBar(columns.TextLines):
     """Bottom bar; every input is a reactive bound to the app, so it repaints by itself."""
 
     DEFAULT_CSS = """
@@ -97,7 +95,7 @@ class StatusBar(Widget):
     refresh_s: reactive[float] = reactive(1.0)
     paused: reactive[bool] = reactive(False)
 
-    def render(self) -> RenderableType:
+    def content_lines(self, width: int, height: int) -> list[Text]:
         left = left_text(self.snapshot, self.link)
         right = right_text(
             self.snapshot,
@@ -106,8 +104,4 @@ class StatusBar(Widget):
             refresh_s=self.refresh_s,
             paused=self.paused,
         )
-        grid = Table.grid(expand=True)
-        grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_row(left)
-        grid.add_row(right)
-        return grid
+        return [columns.fit(left, width), columns.fit(right, width)]

@@ -8,14 +8,12 @@ and `mn` buckets).
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.tui import columns
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui.counters import mood_text, topic_label
 
@@ -38,64 +36,65 @@ def shares_line(snapshot: Snapshot) -> Text:
     return text
 
 
-def sentiment_table(snapshot: Snapshot) -> Table:
-    table = Table(box=None, expand=True, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
-    table.add_column("sentiment", no_wrap=True, overflow="ellipsis", ratio=2)
-    table.add_column("mean", justify="right", no_wrap=True)
-    table.add_column("pos", justify="right", no_wrap=True)
-    table.add_column("neu", justify="right", no_wrap=True)
-    table.add_column("neg", justify="right", no_wrap=True)
-    rows = [(Text("all", style="bold"), snapshot.sentiment)]
-    rows += [(topic_label(t.name, i), t.sentiment) for i, t in enumerate(snapshot.topics)]
-    for label, mood in rows:
+SENTIMENT_JUSTIFY = ("left", "right", "right", "right", "right")
+TOPS_JUSTIFY = ("left", "right", "left", "right", "left", "right")
+
+
+def sentiment_lines(snapshot: Snapshot, width: int) -> list[Text]:
+    rows: list[list[Text | str]] = [[Text(h, style="bold") for h in ("sentiment", "mean", "pos", "neu", "neg")]]
+    moods = [(Text("all", style="bold"), snapshot.sentiment)]
+    moods += [(topic_label(t.name, i), t.sentiment) for i, t in enumerate(snapshot.topics)]
+    for label, mood in moods:
         shares = mood.shares() if mood is not None else None
         pos, neu, neg = shares if shares is not None else (None, None, None)
-        table.add_row(label, mood_text(mood), percent(pos), percent(neu), percent(neg))
-    return table
+        rows.append([label, mood_text(mood), percent(pos), percent(neu), percent(neg)])
+    widths = columns.widths_for(rows, total=width, flex=0, flex_min=6, gap=1, weights=(1, 0, 0, 0, 0))
+    return [columns.row(r, widths, SENTIMENT_JUSTIFY, gap=1) for r in rows]
 
 
-def top_lists(snapshot: Snapshot) -> Table:
+def top_lines(snapshot: Snapshot, width: int) -> list[Text]:
+    """Top languages (share), hashtags and mentions (count), side by side."""
     mix = snapshot.mix
-    grid = Table(box=None, expand=True, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
-    grid.add_column("lang", no_wrap=True, overflow="ellipsis", ratio=2)
-    grid.add_column("", justify="right", no_wrap=True, style="dim")
-    grid.add_column("#tag", no_wrap=True, overflow="ellipsis", ratio=4)
-    grid.add_column("", justify="right", no_wrap=True, style="dim")
-    grid.add_column("@mention", no_wrap=True, overflow="ellipsis", ratio=4)
-    grid.add_column("", justify="right", no_wrap=True, style="dim")
+    bold = "bold"
+    rows: list[list[Text | str]] = [[Text("lang", style=bold), "", Text("#tag", style=bold), "",
+                                     Text("@mention", style=bold), ""]]
     total_langs = sum(n for _c, n in mix.languages) or 1
     for i in range(max(len(mix.languages), len(mix.hashtags), len(mix.mentions), 1)):
         cells: list[Text | str] = []
         if i < len(mix.languages):
             code, n = mix.languages[i]
-            cells += [Text(clean_text(code, 8)), f"{n * 100 / total_langs:.0f}%"]
+            cells += [Text(clean_text(code, 8)), Text(f"{n * 100 / total_langs:.0f}%", style="dim")]
         else:
             cells += ["", ""]
         for items in (mix.hashtags, mix.mentions):
             if i < len(items):
                 name, n = items[i]
-                cells += [Text(clean_text(name, NAME_MAX)), fmt.count(n)]
+                cells += [Text(clean_text(name, NAME_MAX)), Text(fmt.count(n), style="dim")]
             else:
                 cells += [Text(fmt.DASH, style="dim") if i == 0 else "", ""]
-        grid.add_row(*cells)
-    return grid
+        rows.append(cells)
+    widths = columns.widths_for(rows, total=width, flex=(0, 2, 4), flex_min=4, gap=1, weights=(2, 0, 4, 0, 4, 0))
+    return [columns.row(r, widths, TOPS_JUSTIFY, gap=1) for r in rows]
 
 
-def stream_renderable(snapshot: Snapshot | None) -> RenderableType:
+def stream_lines(snapshot: Snapshot | None, width: int) -> list[Text]:
     if snapshot is None:
-        return Text("waiting for data…", style="dim")
-    return Group(shares_line(snapshot), sentiment_table(snapshot), top_lists(snapshot))
+        return [Text("waiting for data…", style="dim")]
+    return [shares_line(snapshot), *sentiment_lines(snapshot, width), *top_lines(snapshot, width)]
 
 
-class StreamPanel(Static):
+class StreamPanel(columns.TextLines):
+    """Built when drawn, so while another view is shown it costs nothing per refresh."""
+
     snapshot: reactive[Snapshot | None] = reactive(None)
 
     def on_mount(self) -> None:
         self.border_title = "stream mix"
-        self.update(stream_renderable(self.snapshot))
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         if snapshot is not None:
             self.border_title = f"stream mix · {fmt.window_label(snapshot.window_s)}"
             self.border_subtitle = f"{fmt.count(snapshot.mix.tweets)} posts"
-        self.update(stream_renderable(snapshot))
+
+    def content_lines(self, width: int, height: int) -> list[Text]:
+        return stream_lines(self.snapshot, width)

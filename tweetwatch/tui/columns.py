@@ -1,0 +1,127 @@
+"""Fixed-width text columns: the panels' tables, laid out by hand.
+
+Rich's `Table` measures every cell of every column (and Textual measures a widget's
+renderable again to find its height), which cost the counters and keyword panels ~60 ms
+per refresh at 120x40. Their shapes are known in advance (one line per row, no wrapping),
+so they are laid out here in one pass: each cell is cut to its column's width with an
+ellipsis and padded, and the panel is one `Text` with a line per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Self
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.widget import Widget
+
+LEFT, RIGHT = "left", "right"
+
+
+def fit(cell: Text | str, width: int, justify: str = LEFT, style: str = "") -> Text:
+    """`cell` cut to `width` cells (ending in `…` when cut) and padded to exactly `width`."""
+    text = Text(cell, style=style) if isinstance(cell, str) else cell.copy()
+    if width <= 0:
+        return Text()
+    text.truncate(width, overflow="ellipsis")
+    text.align(RIGHT if justify == RIGHT else LEFT, width)
+    return text
+
+
+def row(cells: Sequence[Text | str], widths: Sequence[int], justify: Sequence[str], gap: int = 2) -> Text:
+    """One line: the cells fitted to their widths, `gap` spaces apart."""
+    line = Text(no_wrap=True, overflow="crop")
+    for index, (cell, width, how) in enumerate(zip(cells, widths, justify)):
+        if index:
+            line.append(" " * gap)
+        size = _cell_len(cell)
+        if size > width:
+            line.append_text(fit(cell, width, how))
+        elif how == RIGHT:
+            line.append(" " * (width - size))
+            line.append(cell)
+        else:
+            line.append(cell)
+            line.append(" " * (width - size))
+    return line
+
+
+def widths_for(rows: Sequence[Sequence[Text | str]], *, total: int, flex: int | Sequence[int],
+               flex_min: int, gap: int = 2, weights: Sequence[int] | None = None) -> list[int]:
+    """Column widths for `rows` within `total` cells.
+
+    Every column gets its widest cell; when that is too wide the `flex` column(s) give up
+    width, widest first, down to `flex_min`; spare width is shared among the columns in
+    proportion to `weights` (default: equally; widening right-aligned numbers spreads them
+    over the panel as an expanded table does).
+    """
+    flexible = [flex] if isinstance(flex, int) else list(flex)
+    count = max((len(r) for r in rows), default=0)
+    natural = [max((_cell_len(r[c]) for r in rows if c < len(r)), default=0) for c in range(count)]
+    widths = list(natural)
+    spare = total - sum(widths) - gap * (count - 1)
+    while spare < 0:
+        widest = max(flexible, key=lambda c: widths[c])
+        if widths[widest] <= flex_min:
+            break
+        widths[widest] -= 1
+        spare += 1
+    if spare > 0 and count:
+        weights = list(weights) if weights is not None else [1] * count
+        whole = sum(weights) or 1
+        given = [spare * w // whole for w in weights]
+        given[flexible[0]] += spare - sum(given)
+        for c in range(count):
+            widths[c] += given[c]
+    return widths
+
+
+def _cell_len(cell: Text | str) -> int:
+    return cell.cell_len if isinstance(cell, Text) else len(cell)
+
+
+class TextLines(Widget):
+    """A widget drawn from lines of `Text` through Textual's line API.
+
+    Subclasses implement `content_lines(width, height)`: a list of `Text` (one per row,
+    already fitted) or any Rich renderable (rendered by Rich at `width`). The strips are
+    made once per refresh and size and handed out row by row, skipping Textual's generic
+    path (convert to `Content`, wrap, style every span again), which cost more than
+    building the lines. Any `refresh()` (new data, focus, style change) drops them.
+    """
+
+    _lines_cache: tuple[Size, list[Strip]] | None = None
+
+    def content_lines(self, width: int, height: int) -> list[Text] | RenderableType:
+        raise NotImplementedError
+
+    def refresh(self, *args: Any, **kwargs: Any) -> Self:
+        self._lines_cache = None
+        return super().refresh(*args, **kwargs)
+
+    def _strips(self) -> list[Strip]:
+        cached = self._lines_cache
+        outer = self.outer_size
+        if cached is not None and cached[0] == outer:
+            return cached[1]
+        width, height = self.content_size
+        base = self.rich_style
+        console = self.app.console
+        content = self.content_lines(max(width, 1), height)
+        if isinstance(content, list):
+            lines = [list(text.render(console)) for text in content]
+        else:
+            lines = console.render_lines(content, console.options.update(width=max(width, 1), height=None),
+                                         pad=False, new_lines=False)
+        strips = [Strip(segments).apply_style(base).adjust_cell_length(width, base) for segments in lines]
+        self._lines_cache = (outer, strips)
+        return strips
+
+    def render_line(self, y: int) -> Strip:
+        strips = self._strips()
+        if y < len(strips):
+            return strips[y]
+        return Strip.blank(self.content_size.width, self.rich_style)
