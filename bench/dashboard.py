@@ -1,11 +1,13 @@
 """Dashboard costs: snapshot read (round trips, ms), render time, idle CPU, first frame.
 
     python bench/dashboard.py
+    python bench/dashboard.py --only render --snapshot /tmp/dash1h.pkl   # render only, fill once
 
 1. Fills a fresh embedded Valkey with one hour of demo stream time (about 100 tweets/s).
 2. Times `Store.read_snapshot(3600)` on the warm server and counts its round trips.
-3. Times a full render of the dashboard at 120x40 from that snapshot (Textual's headless
-   driver, `app.run_test`), as the mean of repeated refreshes with changing data.
+3. Times the render at 120x40 on its own: from handing the app a new Snapshot with changed
+   data to the last frame written (escape sequences encoded as for a terminal), p50/p95/max
+   over 50 refreshes, for each main view (see `time_render`).
 4. Runs `tweetwatch dashboard` in a pseudo-terminal with unchanged data at a 1 s refresh for
    30 s and reports its CPU use and the bytes it wrote to the terminal.
 5. Times `tweetwatch` (embedded server start included) from exec to the first frame.
