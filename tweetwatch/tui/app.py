@@ -13,6 +13,7 @@ and `+`/`-` take effect without restarting anything.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -180,6 +181,10 @@ class DashboardApp(App[None]):
         if self.color_depth == "16":
             self.theme = ANSI_THEME
         self._apply_size(self.size)
+        # Everything alive now (modules, widgets, styles: ~60,000 objects) lives as long as
+        # the app. Moved out of the cyclic collector's sight, a full collection during a
+        # refresh costs ~5 ms instead of ~40 ms (bench/dashboard.py --only render, max).
+        gc.freeze()
         self._request_read()
 
     def on_resize(self, event: Resize) -> None:

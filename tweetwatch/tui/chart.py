@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from itertools import groupby
+from typing import Any, Self
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -262,8 +263,8 @@ class FrequencyChart(Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None, ascii_only: bool = False) -> None:
         super().__init__(id=id, classes=classes)
-        self._data: ChartData | None = None
         self._strips: tuple[object, Size, list[Strip]] | None = None
+        self._data: ChartData | None = None
         """(data, outer size, lines) of the last drawing."""
         self.marker = "*" if ascii_only else "braille"
         """`--ascii`: plain characters for terminals/fonts without braille glyphs."""
@@ -290,6 +291,11 @@ class FrequencyChart(Widget):
             self.border_title = f"{self._data.unit} · {fmt.window_label(snapshot.window_s)}"
         self._strips = None
         self.refresh()
+
+    def refresh(self, *args: Any, **kwargs: Any) -> Self:
+        # Any repaint (new data, a theme or focus change) draws the lines again.
+        self._strips = None
+        return super().refresh(*args, **kwargs)
 
     def _message(self) -> Text | None:
         data = self._data

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Self
 
 from rich.console import RenderableType
+from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 from textual.strip import Strip
@@ -93,7 +94,9 @@ class TextLines(Widget):
     building the lines. Any `refresh()` (new data, focus, style change) drops them.
     """
 
-    _lines_cache: tuple[Size, list[Strip]] | None = None
+    _lines_cache: tuple[Size, list[Text] | None, list[Strip | None], int, Style] | None = None
+    """(outer size, the Text lines or None, their strips as converted so far, content
+    width, base style)."""
 
     def content_lines(self, width: int, height: int) -> list[Text] | RenderableType:
         raise NotImplementedError
@@ -102,26 +105,32 @@ class TextLines(Widget):
         self._lines_cache = None
         return super().refresh(*args, **kwargs)
 
-    def _strips(self) -> list[Strip]:
+    def _lines(self) -> tuple[Size, list[Text] | None, list[Strip | None], int, Style]:
         cached = self._lines_cache
         outer = self.outer_size
         if cached is not None and cached[0] == outer:
-            return cached[1]
+            return cached
         width, height = self.content_size
         base = self.rich_style
-        console = self.app.console
         content = self.content_lines(max(width, 1), height)
         if isinstance(content, list):
-            lines = [list(text.render(console)) for text in content]
+            cached = (outer, content, [None] * len(content), width, base)
         else:
+            console = self.app.console
             lines = console.render_lines(content, console.options.update(width=max(width, 1), height=None),
                                          pad=False, new_lines=False)
-        strips = [Strip(segments).apply_style(base).adjust_cell_length(width, base) for segments in lines]
-        self._lines_cache = (outer, strips)
-        return strips
+            strips = [Strip(s).apply_style(base).adjust_cell_length(width, base) for s in lines]
+            cached = (outer, None, strips, width, base)
+        self._lines_cache = cached
+        return cached
 
     def render_line(self, y: int) -> Strip:
-        strips = self._strips()
-        if y < len(strips):
-            return strips[y]
-        return Strip.blank(self.content_size.width, self.rich_style)
+        _outer, texts, strips, width, base = self._lines()
+        if y >= len(strips):
+            return Strip.blank(width, base)
+        strip = strips[y]
+        if strip is None:  # converted when first shown: a scrolled feed draws only what is visible
+            assert texts is not None
+            strip = Strip(list(texts[y].render(self.app.console))).apply_style(base).adjust_cell_length(width, base)
+            strips[y] = strip
+        return strip

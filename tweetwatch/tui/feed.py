@@ -60,6 +60,13 @@ def _entry_cells(entry: FeedEntry, order: tuple[tuple[str, int], ...]) -> tuple[
     )
 
 
+@lru_cache(maxsize=512)
+def _entry_line(entry: FeedEntry, order: tuple[tuple[str, int], ...], widths: tuple[int, ...]) -> Text:
+    """A post's line at these column widths: a refresh only lays out the posts that are new
+    (or all of them when a column's width changes). Callers must not modify it."""
+    return columns.row(_entry_cells(entry, order), widths, WIDE_JUSTIFY, gap=1)
+
+
 def feed_lines(snapshot: Snapshot | None, width: int) -> list[Text]:
     if snapshot is None:
         return [Text("waiting for data…", style="dim")]
@@ -87,7 +94,7 @@ def entries_lines(entries: tuple[FeedEntry, ...], order: dict[str, int], width: 
         tags_w = min(max((c[2].cell_len for c in cells), default=1), TOPICS_MAX)
         text_w = max(width - TIME_W - author_w - tags_w - RT_W - 4, 1)
         widths = (TIME_W, author_w, tags_w, RT_W, text_w)
-        lines = [columns.row(c, widths, WIDE_JUSTIFY, gap=1) for c in cells]
+        lines = [_entry_line(e, order_key, widths) for e in entries]
     else:
         for entry in entries:
             meta = Text.assemble(
@@ -152,7 +159,8 @@ class FeedPanel(VerticalScroll, can_focus=True):
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         self._redraw()
-        self.scroll_home(animate=False)
+        if self.scroll_y:
+            self.scroll_home(animate=False)
 
     def _redraw(self) -> None:
         if not self.is_mounted:
