@@ -75,6 +75,12 @@ def build(directory: Path) -> list[tuple[Case, Path]]:
             b'{"user": "me", "id_str": "720000000000000007", "text": "v1 trump", "entities": "none",'
             b' "retweeted_status": "nope", "extended_tweet": 7}',
         ]) + b"\n", 2, rejected=5),
+        Case("entity_types", b"\n".join([
+            tweet(3001, "trump nested", entities={"hashtags": [{"tag": ["a", "list"]}], "mentions": [{"username": ["x"]}]}),
+            tweet(3002, "trump mixed", entities={
+                "hashtags": [{"tag": ["a"]}, {"tag": "ok"}, {"tag": {"x": 1}}, "bare"],
+                "mentions": [{"username": 5}], "urls": "no"}),
+        ]) + b"\n", 2),
         Case("missing_fields", b'{"data": {"text": "no id trump"}}\n{"data": {"id": "1377650090978992555"}}\n', 0, rejected=2),
         Case("unknown_types", b'{"event": "follow"}\n{"friends": [1, 2]}\n{"limit": {"track": 3}}\n', 0, control=1, rejected=2),
         Case("duplicates", next_tweet("trump dup") * 0 + (tweet(900, "trump same") + b"\n") * 3, 1, duplicates=2),

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from support import FIXTURES, run_cli
 from test_terminal import read_until, spawn_in_pty
 
+from tweetwatch.pipeline.aggregate import Aggregator
 from tweetwatch.pipeline.model import Control, Reject, Tweet
 from tweetwatch.pipeline.normalize import normalize_line
 from tweetwatch.pipeline.text import Topic, TopicMatcher, tokenize
@@ -93,8 +94,9 @@ FIELD_NAMES = st.sampled_from([
     "data", "id", "id_str", "text", "user", "created_at", "includes", "tweets", "referenced_tweets", "type",
     "entities", "hashtags", "matching_rules", "tag", "note_tweet", "extended_tweet", "full_text",
     "retweeted_status", "quoted_status", "errors", "limit", "delete", "kind", "did", "commit", "record",
-    "lang", "author_id",
+    "lang", "author_id", "mentions", "username", "urls", "users",
 ])
+AGGREGATOR = Aggregator(TopicMatcher((Topic("trump", ("trump",)),)), sentiment=False)
 
 
 def _nested(children: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
@@ -111,11 +113,14 @@ json_values = st.recursive(
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(json_values)
 def test_fuzz_normalizer_structured(value: object) -> None:
-    for record in normalize_line(json.dumps(value).encode()):
+    records = normalize_line(json.dumps(value).encode())
+    for record in records:
         assert isinstance(record, (Tweet, Control, Reject))
         if isinstance(record, Tweet):
             assert isinstance(record.id, str) and record.id
             assert isinstance(record.text, str) and isinstance(record.created_ms, int)
+            assert all(isinstance(name, str) for name in record.hashtags + record.mentions)
+    AGGREGATOR.build(records)  # whatever came through, counting it must not raise
 
 
 @settings(max_examples=400, deadline=None)

@@ -7,6 +7,7 @@ several Tweets. Anything unexpected becomes a `Reject` with a short reason, neve
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -328,7 +329,9 @@ def _entity_texts(entities: Any, key: str) -> tuple[str, ...]:
     if not entities or entities.__class__ is not list:
         return ()
     try:
-        return tuple([e[key][:140] for e in entities])
+        texts = tuple([e[key][:140] for e in entities])
+        if all(map(isinstance, texts, repeat(str))):  # a list slices too: check
+            return texts
     except (TypeError, KeyError):
         pass
     return tuple(e[key][:140] for e in entities if isinstance(e, dict) and isinstance(e.get(key), str))
