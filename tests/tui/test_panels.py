@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import replace
 
 import pytest
@@ -14,7 +15,7 @@ from tweetwatch.tui import format as fmt
 from tweetwatch.tui.app import REFRESH_STEPS, step_interval
 from rich.text import Text
 
-from tweetwatch.tui.chart import chart_data, draw_chart, mood_data, nice_ticks
+from tweetwatch.tui.chart import DrawJob, chart_data, downsample, draw
 from tweetwatch.tui.columns import row, widths_for
 from tweetwatch.tui.counters import counters_table
 from tweetwatch.tui.statusbar import LinkState, left_text, right_text
@@ -131,37 +132,25 @@ def test_status_texts() -> None:
     assert "connecting" in left_text(None, LinkState()).plain
 
 
-# ---- the chart and columns drawn by hand (issue 5: render under 30 ms) ---------------
+# ---- the chart (plotext, drawn in a worker) and the hand-laid columns ---------------------
 
 
-def test_nice_ticks_cover_the_maximum_in_round_steps() -> None:
-    low, high, ticks = nice_ticks(0.0, 11_641.0, 6)
-    assert (low, ticks[0]) == (0.0, 0.0)
-    assert high >= 11_641 and ticks[-1] == high
-    steps = {round(b - a, 6) for a, b in zip(ticks, ticks[1:])}
-    assert steps == {2500.0} and len(ticks) <= 6
-    assert nice_ticks(-1.0, 1.0, 5)[2] == [-1.0, -0.5, 0.0, 0.5, 1.0]
-    assert nice_ticks(0.0, 0.0, 4)[2][-1] > 0  # an empty window still has an axis
+def test_downsample_keeps_the_mean_rate_and_gaps() -> None:
+    assert downsample((1.0, 2.0, 3.0), 5) == (1.0, 2.0, 3.0)
+    assert downsample((1.0, 3.0, 5.0, 7.0), 2) == (2.0, 6.0)
+    thinned = downsample((1.0, math.nan, math.nan, math.nan), 2)
+    assert thinned[0] == 1.0 and math.isnan(thinned[1])
 
 
-@pytest.mark.parametrize(("width", "height"), [(118, 30), (44, 10), (34, 6)])
-def test_draw_chart_fills_exactly_its_area(width: int, height: int) -> None:
-    strips = draw_chart(chart_data(make_snapshot(3600)), width, height)
-    assert len(strips) == height
-    assert all(strip.cell_length <= width for strip in strips)
-    text = "\n".join(strip.text for strip in strips)
-    assert "━━ trump" in text and "20:14:31" in text[-(width + 1):]  # the last minute's start
-    assert any("\u2800" < ch <= "\u28ff" for ch in text)
-
-
-def test_draw_chart_ascii_and_gaps() -> None:
-    snap = make_snapshot()
-    data = mood_data(snap)
-    strips = draw_chart(data, 60, 12, ascii_only=True, y_range=(-1.0, 1.0), y_decimals=2)
-    text = "\n".join(strip.text for strip in strips)
-    assert "*" in text and not any("\u2800" <= ch <= "\u28ff" for ch in text)
-    assert "-1.00" in text and "1.00" in text
-    assert draw_chart(data, 10, 3)[0].text == "chart: too small"
+@pytest.mark.parametrize(("width", "height", "marker"), [(118, 30, "braille"), (60, 12, "*")])
+def test_plotext_draws_every_line_in_its_area(width: int, height: int, marker: str) -> None:
+    data = chart_data(make_snapshot(3600))
+    text = draw(DrawJob(data, width, height, "clear", marker, mood=False))
+    lines = text.plain.splitlines()
+    assert len(lines) == height and all(len(line) <= width for line in lines)
+    assert "trump" in text.plain and "tweets/min" in text.plain
+    has_braille = any("\u2800" < ch <= "\u28ff" for ch in text.plain)
+    assert has_braille == (marker == "braille")
 
 
 def test_column_widths_share_and_shrink() -> None:

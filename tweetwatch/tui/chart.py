@@ -1,4 +1,4 @@
-"""Frequency chart (braille lines drawn here) and the header's rate sparkline.
+"""Frequency chart (plotext, drawn off the UI thread) and the header's rate sparkline.
 
 The chart plots one line per topic plus the overall line, in stream time. Windows whose
 buckets are a minute or longer (1 h) are shown as tweets per minute, shorter ones as
@@ -7,26 +7,27 @@ tweets per second, so the numbers stay readable either way.
 
 from __future__ import annotations
 
+import logging
 import math
-from itertools import groupby
-from typing import Any, Self
 from dataclasses import dataclass
+from itertools import groupby
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.app import RenderResult
 from textual.color import Color
-from textual.geometry import Size
 from textual.reactive import reactive
-from textual.strip import Strip
-from textual.widget import Widget
 from textual.widgets import Sparkline
+from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
 
 from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import ALL, Series, Snapshot
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui.columns import TextLines
 from tweetwatch.tui.palette import ALL_COLOR, topic_color
+
+log = logging.getLogger(__name__)
 
 LEGEND_MAX = 14
 TICK_SPACING = 12
@@ -99,162 +100,70 @@ def chart_data(snapshot: Snapshot) -> ChartData:
     return ChartData(unit, per_unit, series.start_epoch, series.bucket_s, tuple(lines))
 
 
-# ---- drawing ---------------------------------------------------------------------------
+# ---- drawing ----------------------------------------------------------------------------
 
-BRAILLE_BASE = 0x2800
-_BRAILLE_BITS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
-"""Dot bit of (row 0..3, column 0..1) inside one braille cell."""
-LEGEND_MARK = "━━"
-ASCII_MARK = "*"
 NO_MOOD = "no sentiment in this window (collector run with --no-sentiment?)"
 
 
-def nice_ticks(low: float, high: float, most: int) -> tuple[float, float, list[float]]:
-    """An axis from `low` covering `high` in round steps (1, 2, 2.5 or 5 x 10^k), with at most
-    `most` ticks: (axis low, axis high, tick values)."""
-    span = high - low
-    if not span > 0:
-        span = abs(high) or 1.0
-    raw = span / max(most - 1, 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw), 10 * magnitude)
-    top = low + math.ceil(span / step - 1e-9) * step
-    ticks = [low + k * step for k in range(round((top - low) / step) + 1)]
-    return low, top, ticks
+def downsample(values: tuple[float, ...], most: int) -> tuple[float, ...]:
+    """At most `most` points: the mean of equal runs of buckets (NaN where a run has no
+    value). A chart `most` columns wide cannot show more, and plotext's cost grows with the
+    points it is given."""
+    n = len(values)
+    if n <= most or most < 1:
+        return values
+    out: list[float] = []
+    for i in range(most):
+        run = [v for v in values[n * i // most:n * (i + 1) // most] if not math.isnan(v)]
+        out.append(sum(run) / len(run) if run else math.nan)
+    return tuple(out)
 
 
-def _tick_label(value: float, step: float, decimals: int | None) -> str:
-    if decimals is None:
-        decimals = 0 if step >= 1 and float(step).is_integer() else 1 if step * 10 >= 1 else 2
-    return f"{value:,.{decimals}f}"
+@dataclass(frozen=True)
+class DrawJob:
+    """Everything one drawing depends on (a new job = a new drawing)."""
+
+    data: ChartData
+    width: int
+    height: int
+    theme: str
+    marker: str
+    mood: bool
 
 
-def draw_chart(
-    data: ChartData,
-    width: int,
-    height: int,
-    *,
-    ascii_only: bool = False,
-    y_range: tuple[float, float] | None = None,
-    y_decimals: int | None = None,
-    base: Style | None = None,
-) -> list[Strip]:
-    """The chart as `height` strips of `width` cells: a legend row (unit and line colours),
-    the plot with a labelled y axis, the x axis and its stream-time labels.
-
-    Lines are drawn in braille dots (2x4 per cell; `ascii_only`: one `*` per cell), in
-    order, so later lines (the topics) are drawn over earlier ones (all). NaN values are
-    skipped and the line joins the points on either side. `y_range` fixes the axis (the
-    sentiment chart's -1..1); otherwise it runs from 0 to a round value above the maximum.
-    `base` (the widget's own style) is combined into every style here, once.
-    """
-    plot_rows = height - 3
-    base = base or Style()
-    if plot_rows < 2 or width < 20:
-        return [Strip([Segment("chart: too small", base)])]
-    # y axis: ticks and their labels
-    finite = [v for line in data.lines for v in line.values if not math.isnan(v)]
-    most = max(2, min(6, plot_rows // 2 + 1))
-    if y_range is not None:
-        low, high = y_range
-        _low, _high, ticks = nice_ticks(low, high, most)
-        ticks = [t for t in ticks if t <= high + 1e-9]
+def draw(job: DrawJob) -> Text:
+    """The chart drawn by plotext, on a figure of its own (safe in a worker thread)."""
+    data = job.data
+    plt = Plot()
+    plt.plotsize(job.width, job.height)
+    plt._set_size(job.width, job.height)
+    plt.theme(job.theme)
+    most = max(job.width - 10, 2)
+    for line in data.lines:
+        values = downsample(line.values, most)
+        points = [(i, v) for i, v in enumerate(values) if not math.isnan(v)]
+        if points:
+            xs, ys = zip(*points)
+            plt.plot(list(xs), list(ys), label=line.label, color=line.color, marker=job.marker)
+    shown = min(data.length, most)
+    positions, labels = data.x_ticks(job.width)
+    scale = (shown - 1) / max(data.length - 1, 1)
+    plt.xticks([p * scale for p in positions], labels)
+    plt.xlim(0, max(shown - 1, 1))
+    if job.mood:
+        plt.ylim(-1, 1)
     else:
-        low, high, ticks = nice_ticks(0.0, max(finite, default=0.0), most)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
-    labels = [_tick_label(t, step, y_decimals) for t in ticks]
-    label_w = max(len(label) for label in labels)
-    plot_w = width - label_w - 1
-    sub_x, sub_y = (1, 1) if ascii_only else (2, 4)
-    dots_w, dots_h = plot_w * sub_x, plot_rows * sub_y
-    span = (high - low) or 1.0
-
-    def dot_row(value: float) -> int:
-        return round((high - value) / span * (dots_h - 1))
-
-    # The lines, dot by dot (flat cell arrays; a dot's bit is looked up, not computed).
-    bits = [0] * (plot_rows * plot_w)
-    owner = [-1] * (plot_rows * plot_w)
-    cell_of = [(py // sub_y) * plot_w for py in range(dots_h)]
-    bit_of = [[1]] if ascii_only else [list(row) for row in _BRAILLE_BITS]
-    n = data.length
-    x_scale = (dots_w - 1) / (n - 1) if n > 1 else 0.0
-    for index, line in enumerate(data.lines):
-        points = [(round(i * x_scale), dot_row(v)) for i, v in enumerate(line.values) if not math.isnan(v)]
-        if len(points) == 1:
-            points.append(points[0])
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
-            dx, dy = x1 - x0, y1 - y0
-            steps = max(abs(dx), abs(dy), 1)
-            for k in range(steps + 1):
-                px = x0 + (2 * dx * k + steps) // (2 * steps)  # rounded, in integers
-                py = y0 + (2 * dy * k + steps) // (2 * steps)
-                if 0 <= px < dots_w and 0 <= py < dots_h:
-                    cell = cell_of[py] + px // sub_x
-                    bits[cell] |= bit_of[py % sub_y][px % sub_x]
-                    owner[cell] = index
-
-    axis = base + Style(dim=True)
-    styles = [base + Style(color=None if line.color in ("", "default") else line.color) for line in data.lines]
-    label_rows: dict[int, str] = {}
-    for tick, label in zip(ticks, labels):
-        label_rows.setdefault(dot_row(tick) // sub_y, label)
-
-    glyphs = [" "] + [ASCII_MARK if ascii_only else chr(BRAILLE_BASE + b) for b in range(1, 256)]
-    run_styles = {-1: base, **dict(enumerate(styles))}
-    strips: list[Strip] = []
-    # legend row: unit, then one mark per line in its colour
-    legend: list[Segment] = [Segment(data.unit, axis)]
-    for line, style in zip(data.lines, styles):
-        legend += [Segment("  ", base), Segment(ASCII_MARK * 2 if ascii_only else LEGEND_MARK, style),
-                   Segment(" " + line.label, base)]
-    if Segment.get_line_length(legend) > width:
-        legend = legend[2:]  # the unit is in the border title too
-    strips.append(Strip(legend).crop(0, width))
-    for row in range(plot_rows):
-        label = label_rows.get(row)
-        segments = [Segment(label.rjust(label_w) + "┤", axis) if label is not None
-                    else Segment(" " * label_w + "│", axis)]
-        first = row * plot_w
-        row_bits = bits[first:first + plot_w]
-        row_owner = [o if b else -1 for o, b in zip(owner[first:first + plot_w], row_bits)]
-        col = 0
-        for who, cells in groupby(row_owner):
-            length = len(list(cells))
-            text = "".join([glyphs[b] for b in row_bits[col:col + length]])
-            segments.append(Segment(text, run_styles[who]))
-            col += length
-        strips.append(Strip(segments, label_w + 1 + plot_w))
-    # x axis with a tick per label, then the labels centred under their ticks
-    positions, x_labels = data.x_ticks(plot_w)
-    axis_chars = ["─"] * plot_w
-    label_line = [" "] * width
-    free_from = 0
-    for position, text in zip(positions, x_labels):
-        col = min(round(position * x_scale) // sub_x, plot_w - 1)
-        axis_chars[col] = "┬"
-        start = min(max(label_w + 1 + col - len(text) // 2, 0), width - len(text))
-        if start < free_from:
-            continue
-        label_line[start:start + len(text)] = text
-        free_from = start + len(text) + 1
-    strips.append(Strip([Segment(" " * label_w + "└" + "".join(axis_chars), axis)], label_w + 1 + plot_w))
-    strips.append(Strip([Segment("".join(label_line), base)], width))
-    return strips
+        plt.ylim(0, None)
+    plt.ylabel(data.unit)
+    return Text.from_ansi(plt.build())
 
 
-class FrequencyChart(Widget):
+class FrequencyChart(PlotextPlot):
     """Tweets per second (or minute) over the window, one line per topic plus all.
 
-    Drawn with the line API: the strips are computed once per (data, size) by `draw_chart`
-    and handed out row by row, so a refresh costs one pass over the window's points.
-    """
-
-    DEFAULT_CSS = """
-    FrequencyChart {
-        width: 1fr;
-        height: 1fr;
-    }
+    plotext takes tens of milliseconds to draw a chart, so it draws in a worker thread (on a
+    figure of its own) whenever the data or the size changes, and the finished text is
+    swapped in; the UI thread never waits for it. The last drawing stays on screen meanwhile.
     """
 
     snapshot: reactive[Snapshot | None] = reactive(None)
@@ -263,9 +172,12 @@ class FrequencyChart(Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None, ascii_only: bool = False) -> None:
         super().__init__(id=id, classes=classes)
-        self._strips: tuple[object, Size, list[Strip]] | None = None
+        # No background colours of its own: the terminal's (or the widget's) show through.
+        self.theme = "clear"
         self._data: ChartData | None = None
-        """(data, outer size, lines) of the last drawing."""
+        self._wanted: DrawJob | None = None
+        self._drawn: tuple[DrawJob, Text] | None = None
+        self._drawing = False
         self.marker = "*" if ascii_only else "braille"
         """`--ascii`: plain characters for terminals/fonts without braille glyphs."""
         self.can_focus = True
@@ -279,6 +191,9 @@ class FrequencyChart(Widget):
     def watch_mood(self) -> None:
         self._update_data()
 
+    def on_resize(self) -> None:
+        self._request_drawing()
+
     def _update_data(self) -> None:
         snapshot = self.snapshot
         if snapshot is None:
@@ -289,13 +204,7 @@ class FrequencyChart(Widget):
         else:
             self._data = chart_data(snapshot)
             self.border_title = f"{self._data.unit} · {fmt.window_label(snapshot.window_s)}"
-        self._strips = None
-        self.refresh()
-
-    def refresh(self, *args: Any, **kwargs: Any) -> Self:
-        # Any repaint (new data, a theme or focus change) draws the lines again.
-        self._strips = None
-        return super().refresh(*args, **kwargs)
+        self._request_drawing()
 
     def _message(self) -> Text | None:
         data = self._data
@@ -307,33 +216,49 @@ class FrequencyChart(Widget):
             return Text("waiting for data…", style="dim")
         return None
 
-    def _lines(self) -> list[Strip]:
-        # Drawn on demand, not in the watcher, because tick density depends on the size.
-        # Keyed on the outer size: `content_size` asks the compositor for the region.
-        cached = self._strips
-        if cached is not None and cached[0] is self._data and cached[1] == self.outer_size:
-            return cached[2]
-        size = self.content_size
-        base = self.rich_style
+    def _request_drawing(self) -> None:
+        if self._data is None or not self.is_mounted or self._message() is not None:
+            self.refresh()
+            return
+        width, height = self.size
+        if width < 10 or height < 4:
+            return
+        job = DrawJob(self._data, width, height, self._get_plotext_theme_name(self.app.theme),
+                      self.marker, self.mood)
+        if job == self._wanted:
+            return
+        self._wanted = job
+        if not self._drawing:
+            self._start(job)
+
+    def _start(self, job: DrawJob) -> None:
+        """One drawing at a time; a newer wish waits for it (see `_show`)."""
+        self._drawing = True
+        self.run_worker(lambda: self._draw_in_thread(job), thread=True, group="chart-draw")
+
+    def _draw_in_thread(self, job: DrawJob) -> None:
+        try:
+            text = draw(job)
+        except Exception as exc:  # plotext failing must not take the dashboard down
+            log.warning("chart drawing failed: %s", exc)
+            text = Text("chart unavailable", style="dim")
+        self.app.call_from_thread(self._show, job, text)
+
+    def _show(self, job: DrawJob, text: Text) -> None:
+        self._drawing = False
+        if job == self._wanted:
+            self._drawn = (job, text)
+            self.refresh()
+        elif self._wanted is not None:
+            self._start(self._wanted)
+
+    def render(self) -> RenderResult:
         message = self._message()
         if message is not None:
-            strips = [Strip(list(message.render(self.app.console))).crop(0, size.width).apply_style(base)]
-        else:
-            assert self._data is not None
-            strips = draw_chart(
-                self._data, size.width, size.height, ascii_only=self.marker == "*",
-                y_range=(-1.0, 1.0) if self.mood else None, y_decimals=2 if self.mood else None,
-                base=base,
-            )
-        width = size.width
-        strips = [strip.adjust_cell_length(width, base) for strip in strips]
-        strips += [Strip.blank(width, base)] * (size.height - len(strips))
-        self._strips = (self._data, self.outer_size, strips)
-        return strips
-
-    def render_line(self, y: int) -> Strip:
-        lines = self._lines()
-        return lines[y] if y < len(lines) else Strip.blank(lines[0].cell_length if lines else 0)
+            return message
+        if self._drawn is None:
+            return Text("drawing…", style="dim")
+        return self._drawn[1]
 
 
 SPARK_BARS = "▁▂▃▄▅▆▇█"
