@@ -25,7 +25,7 @@ from tweetwatch.store.snapshot import FeedEntry
 from tweetwatch.tui.app import DashboardApp
 from tweetwatch.tui.chart import FrequencyChart
 from tweetwatch.tui.drilldown import KeywordPicker, KeywordScreen
-from tweetwatch.tui.keywords import KeywordsPanel
+from tweetwatch.tui.keywords import GAP, KeywordsPanel, block_widths, keyword_at
 
 MakeApp = Callable[..., DashboardApp]
 
@@ -248,3 +248,30 @@ async def test_colors_ascii_and_theme(reader: FakeReader) -> None:
         assert "*" in chart and not any("\u2800" <= ch <= "\u28ff" for ch in chart)
     app256 = DashboardApp(reader, refresh_s=3600, colors="256")
     assert app256.console._color_system == ColorSystem.EIGHT_BIT
+
+
+async def test_clicking_a_keyword_opens_its_drill_down(make_app: MakeApp, reader: FakeReader) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        panel = app.query_one(KeywordsPanel)
+        dx = panel.content_region.x - panel.region.x
+        dy = panel.content_region.y - panel.region.y
+        await pilot.click(KeywordsPanel, offset=(dx + 1, dy + 2))  # row 2: trump's second word
+        await settle(pilot)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, KeywordScreen)
+        assert reader.keyword_calls == [("trump", "vote")]
+
+
+def test_keyword_at_maps_cells_to_words() -> None:
+    snapshot = make_snapshot()
+    first, second = snapshot.topics[0], snapshot.topics[1]
+    widths = block_widths(2, 40)
+    assert keyword_at(snapshot, 40, 0, 1) == (first.name, first.top_keywords[0][0])
+    assert keyword_at(snapshot, 40, widths[0] + GAP, 3) == (second.name, second.top_keywords[2][0])
+    assert keyword_at(snapshot, 40, 3, 0) is None  # the heading row
+    assert keyword_at(snapshot, 40, widths[0], 1) is None  # the gap between blocks
+    assert keyword_at(snapshot, 40, 0, 99) is None
+    assert keyword_at(None, 40, 0, 1) is None

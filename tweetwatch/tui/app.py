@@ -43,7 +43,7 @@ from tweetwatch.tui.help import HelpScreen
 from tweetwatch.tui.keywords import KeywordsPanel
 from tweetwatch.tui.palette import topic_color
 from tweetwatch.tui.stream import StreamPanel
-from tweetwatch.tui.messages import SnapshotFailed, SnapshotReady
+from tweetwatch.tui.messages import KeywordClicked, SnapshotFailed, SnapshotReady
 from tweetwatch.tui.reader import SnapshotReader
 from tweetwatch.tui.statusbar import LinkState, StatusBar
 
@@ -298,6 +298,10 @@ class DashboardApp(App[None]):
     def action_drill_down(self) -> None:
         if not isinstance(self.screen, (KeywordPicker, KeywordScreen, HelpScreen)):
             self.push_screen(KeywordPicker(self.snapshot), self._open_keyword)
+
+    def on_keyword_clicked(self, message: KeywordClicked) -> None:
+        if not isinstance(self.screen, (KeywordPicker, KeywordScreen, HelpScreen)):
+            self._open_keyword((message.topic, message.word))
 
     def _open_keyword(self, choice: tuple[str, str] | None) -> None:
         if choice is None:

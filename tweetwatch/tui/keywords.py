@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import work
+from textual.events import Click
 from textual.geometry import Size
 from textual.reactive import reactive
 
@@ -18,6 +19,7 @@ from tweetwatch.tui import columns
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui.cloud import Placement, fits_layout, layout_lines, spatial_layout, tiered_lines
 from tweetwatch.tui.counters import topic_label
+from tweetwatch.tui.messages import KeywordClicked
 from tweetwatch.tui.palette import topic_color
 
 TOP_N = 10
@@ -39,12 +41,11 @@ def keywords_grid(snapshot: Snapshot | None, width: int = 80) -> list[Text]:
     if snapshot is None or not snapshot.topics:
         return [Text("waiting for data…", style="dim")]
     topics = snapshot.topics
-    n = len(topics)
-    block, extra = divmod(max(width - GAP * (n - 1), n), n)
+    widths = block_widths(len(topics), width)
     blocks: list[list[Text]] = []
     for index, topic in enumerate(topics):
         top = topic.top_keywords[:TOP_N]
-        bw = block + (1 if index < extra else 0)
+        bw = widths[index]
         counts = [fmt.count(c) for _w, c in top]
         cw = max([1, *map(len, counts)])
         ww = max(bw - cw - 1, 1)
@@ -64,9 +65,27 @@ def keywords_grid(snapshot: Snapshot | None, width: int = 80) -> list[Text]:
         for index, lines in enumerate(blocks):
             if index:
                 line.append(" " * GAP)
-            bw = block + (1 if index < extra else 0)
-            line.append_text(lines[y] if y < len(lines) else Text(" " * bw))
+            line.append_text(lines[y] if y < len(lines) else Text(" " * widths[index]))
     return out
+
+
+def block_widths(topics: int, width: int) -> list[int]:
+    """Widths of the topics' side-by-side blocks in a `width`-cell table (GAP apart)."""
+    block, extra = divmod(max(width - GAP * (topics - 1), topics), topics)
+    return [block + (1 if index < extra else 0) for index in range(topics)]
+
+
+def keyword_at(snapshot: Snapshot | None, width: int, x: int, y: int) -> tuple[str, str] | None:
+    """(topic, word) shown at cell (x, y) of `keywords_grid(snapshot, width)`, if any."""
+    if snapshot is None or not snapshot.topics or y < 1:
+        return None
+    left = 0
+    for topic, block in zip(snapshot.topics, block_widths(len(snapshot.topics), width)):
+        if left <= x < left + block:
+            top = topic.top_keywords[:TOP_N]
+            return (topic.name, top[y - 1][0]) if y - 1 < len(top) else None
+        left += block + GAP
+    return None
 
 
 def table_height(snapshot: Snapshot | None) -> int:
@@ -120,6 +139,17 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
 
     def cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
+
+    def on_click(self, event: Click) -> None:
+        """A click on a word of the table opens its drill-down (as `k` and the picker do)."""
+        if self.mode != "table":
+            return
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        choice = keyword_at(self.snapshot, self.content_size.width, offset.x, offset.y)
+        if choice is not None:
+            self.post_message(KeywordClicked(*choice))
 
     # -- sizes --------------------------------------------------------------------------
     def _areas(self, width: int, height: int, n: int) -> tuple[int, int, bool]:

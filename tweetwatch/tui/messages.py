@@ -1,4 +1,5 @@
-"""Messages the read worker posts to the app (from its thread; `post_message` is thread-safe)."""
+"""Messages to the app: from the read worker (from its thread; `post_message` is thread-safe)
+and from panels."""
 
 from __future__ import annotations
 
@@ -46,3 +47,12 @@ class KeywordFailed(Message):
         super().__init__()
         self.seq = seq
         self.error = error
+
+
+class KeywordClicked(Message):
+    """A word of the keyword table was clicked: open its drill-down."""
+
+    def __init__(self, topic: str, word: str) -> None:
+        super().__init__()
+        self.topic = topic
+        self.word = word
