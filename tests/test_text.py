@@ -102,3 +102,22 @@ def test_match_text_finds_keywords_next_to_emoji_not_inside_words_or_urls() -> N
     assert MATCHER.match_text("trump🔥") == ["trump"]
     assert MATCHER.match_text("Go JOEBIDEN!") == ["biden"]
     assert MATCHER.match_text("trump_2020 trumpé https://t.co/biden") == []
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = st.sampled_from(["trump", "biden", "joebiden", "new", "york", "http://x.co/trump", "İ", "ß", "_", "🔥"])
+_TEXTS = st.lists(_WORDS | st.text(max_size=6), max_size=12).map(lambda parts: "".join(parts))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_TEXTS, max_size=8))
+def test_fast_paths_agree_with_the_plain_rule_on_random_text(texts: list[str]) -> None:
+    phrases = TopicMatcher((Topic("ny", ("new york",)), TRUMP, BIDEN))
+    for text in texts:
+        assert tokenize(text) == reference_tokens(text)
+        assert MATCHER.match_text(text) == MATCHER.match(reference_tokens(text))
+        assert phrases.match_text(text) == phrases.match(reference_tokens(text))
+    assert count_tokens(texts + texts[:2]) == Counter(
+        t for text in texts + texts[:2] for t in reference_tokens(text))
