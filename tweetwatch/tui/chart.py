@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import RenderResult
 from textual.color import Color
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Sparkline
 from textual_plotext import PlotextPlot
@@ -158,6 +159,15 @@ def draw(job: DrawJob) -> Text:
     return Text.from_ansi(plt.build())
 
 
+class ChartDrawn(Message):
+    """A drawing finished in the worker thread (posted to the chart itself)."""
+
+    def __init__(self, job: DrawJob, text: Text) -> None:
+        super().__init__()
+        self.job = job
+        self.text = text
+
+
 class FrequencyChart(PlotextPlot):
     """Tweets per second (or minute) over the window, one line per topic plus all.
 
@@ -242,7 +252,13 @@ class FrequencyChart(PlotextPlot):
         except Exception as exc:  # plotext failing must not take the dashboard down
             log.warning("chart drawing failed: %s", exc)
             text = Text("chart unavailable", style="dim")
-        self.app.call_from_thread(self._show, job, text)
+        # A message, not `call_from_thread`: it never blocks, and once the app has exited it
+        # is simply dropped (a drawing can still be running when `q` is pressed).
+        self.post_message(ChartDrawn(job, text))
+
+    def on_chart_drawn(self, message: ChartDrawn) -> None:
+        message.stop()
+        self._show(message.job, message.text)
 
     def _show(self, job: DrawJob, text: Text) -> None:
         self._drawing = False
