@@ -9,7 +9,8 @@ import orjson
 import pytest
 
 from tweetwatch.pipeline.model import Control, Reject, Tweet
-from tweetwatch.pipeline.normalize import normalize_line, parse_iso_time, parse_v1_time, snowflake_ms
+from tweetwatch.pipeline.normalize import normalize_line
+from tweetwatch.pipeline.timeparse import parse_iso_time, parse_v1_time, snowflake_ms
 
 from support import FIXTURES
 
@@ -133,3 +134,108 @@ def test_v2_reply_and_missing_includes() -> None:
     (tweet,) = normalize_line(line)
     assert tweet.is_reply and tweet.is_retweet and tweet.retweeted_text is None
     assert tweet.matching_text == "RT @a: x"
+
+
+# --- the v2 fast path (msgspec) decides exactly as the general path ----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tweetwatch.pipeline import v2_fast  # noqa: E402
+from tweetwatch.pipeline.normalize import normalize_line_generic  # noqa: E402
+from support import REAL_DATA  # noqa: E402
+
+
+def _assert_same(line: bytes) -> bool:
+    """True when the fast path took the line (and agreed with the general path)."""
+    fast = v2_fast.tweet_from_v2_line(line)
+    if fast is None:
+        return False
+    assert normalize_line_generic(line) == [fast], line[:300]
+    return True
+
+
+def test_fast_path_agrees_on_fixtures_and_real_data() -> None:
+    paths = sorted(FIXTURES.glob("*.jsonl"))
+    if REAL_DATA.exists():
+        paths += sorted(p for p in REAL_DATA.iterdir() if p.suffix in (".json", ".jsonl", ".txt"))
+    taken = sum(_assert_same(line) for path in paths for line in path.read_bytes().splitlines())
+    assert taken >= 3  # the v2 fixture's stream lines at least
+
+
+def test_fast_path_agrees_on_the_hostile_corpus(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hostile_corpus import build
+
+    from tweetwatch.sources.replay import line_chunks
+
+    lines = [line for _case, path in build(tmp_path) for chunk in line_chunks(path) for line in chunk]
+    assert len(lines) > 20
+    for line in lines:
+        _assert_same(line)  # never raises, and agrees whenever it takes the line
+
+
+_SCALARS = st.none() | st.booleans() | st.integers(-5, 2**70) | st.text(max_size=8) | st.sampled_from(
+    ["2021-04-01T15:52:31.1²3Z", "retweeted", "", "http://x.co"])
+_ANY = st.recursive(_SCALARS, lambda c: st.lists(c, max_size=3) | st.dictionaries(
+    st.sampled_from(["id", "text", "tag", "username", "type", "note_tweet", "urls"]), c, max_size=3), max_leaves=8)
+
+
+def _mostly(valid: st.SearchStrategy, odd: st.SearchStrategy = _ANY) -> st.SearchStrategy:
+    """Usually a well-typed value (so the fast path takes the line), now and then anything."""
+    return st.sampled_from([True] * 12 + [False]).flatmap(lambda usual: valid if usual else odd)
+
+
+_WORD = st.sampled_from(["trump", "Biden", "", "x" * 200, "ẞtraße", "😀"])
+_TEXT = st.lists(_WORD | st.sampled_from([" ", "http://t.co/a", "#tag"]), max_size=5).map("".join)
+_ENTITIES = st.fixed_dictionaries({}, optional={
+    "hashtags": _mostly(st.lists(st.fixed_dictionaries({"tag": _mostly(_WORD)}, optional={"start": st.integers(0, 9)}), max_size=3)),
+    "mentions": _mostly(st.lists(st.fixed_dictionaries({"username": _mostly(_WORD)}), max_size=3)),
+    "urls": _ANY,
+})
+_DATA = st.fixed_dictionaries(
+    {"id": _mostly(st.sampled_from(["1377650090978992131"] * 5 + ["7", "", "9" * 70])), "text": _mostly(_TEXT)},
+    optional={
+        "created_at": _mostly(st.sampled_from(["2021-04-01T15:52:31.000Z", "2021-04-01T15:52:31Z", "2999-01-01T00:00:00.000Z", "x"])),
+        "lang": _mostly(st.sampled_from(["en", "", "x" * 30])),
+        "author_id": _mostly(st.sampled_from(["7", "1", ""])),
+        "note_tweet": _mostly(st.fixed_dictionaries({"text": _mostly(_TEXT)})),
+        "entities": _mostly(_ENTITIES),
+        "referenced_tweets": _mostly(st.lists(st.fixed_dictionaries(
+            {"type": _mostly(st.sampled_from(["retweeted", "quoted", "replied_to", "x"])),
+             "id": _mostly(st.sampled_from(["9", "8"]))}), max_size=3)),
+    },
+)
+_LINE = st.fixed_dictionaries({"data": _DATA}, optional={
+    "includes": _mostly(st.fixed_dictionaries({}, optional={
+        "tweets": _mostly(st.lists(st.fixed_dictionaries(
+            {"id": _mostly(st.sampled_from(["9", "8"])), "text": _mostly(_TEXT)},
+            optional={"note_tweet": _mostly(st.fixed_dictionaries({"text": _mostly(_TEXT)}))}), max_size=3)),
+        "users": _mostly(st.lists(st.fixed_dictionaries(
+            {"id": _mostly(st.sampled_from(["7", "1"]))}, optional={"username": _mostly(_WORD)}), max_size=3)),
+        "media": _ANY})),
+    "matching_rules": _mostly(st.lists(st.fixed_dictionaries(
+        {}, optional={"tag": _mostly(st.sampled_from(["trump", "biden", ""])), "id": _ANY}), max_size=3)),
+})
+_TAKEN: list[bool] = []
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_LINE)
+def test_fast_path_agrees_on_fuzzed_v2_lines(obj: dict) -> None:
+    line = json.dumps(obj).encode()
+    _TAKEN.append(_assert_same(line))
+
+
+def test_fast_path_leaves_odd_ids_to_the_general_path() -> None:
+    for data in ({"id": "1377650090978992131", "id_str": "5", "text": "a"}, {"id": "9" * 70, "text": "a"},
+                 {"id": "", "text": "a"}):
+        line = json.dumps({"data": data}).encode()
+        assert v2_fast.tweet_from_v2_line(line) is None
+        assert normalize_line(line) == normalize_line_generic(line)
+
+
+def test_the_fuzzing_reaches_the_fast_path() -> None:
+    """Runs after the fuzz test (file order): most generated lines must be fast-path lines,
+    or the comparison above proves little."""
+    if _TAKEN:
+        assert sum(_TAKEN) > len(_TAKEN) // 4, (sum(_TAKEN), len(_TAKEN))

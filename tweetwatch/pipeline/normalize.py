@@ -12,9 +12,10 @@ from typing import Any
 
 import orjson
 
+from tweetwatch.pipeline import v2_fast
 from tweetwatch.pipeline.jetstream_shape import normalize_jetstream
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
-from tweetwatch.pipeline.timeparse import parse_iso_time, parse_v1_time, plausible_ms, snowflake_ms
+from tweetwatch.pipeline.timeparse import parse_v1_time, plausible_ms, snowflake_ms, v2_created_ms
 
 NOT_A_TWEET = "v2 data is not a tweet"
 V1_CONTROL_KEYS = (
@@ -30,6 +31,15 @@ V1_CONTROL_KEYS = (
 
 def normalize_line(line: bytes | str) -> list[Record]:
     """Records for one input line; an empty list for a blank line."""
+    if line.__class__ is bytes and line.startswith(v2_fast.PREFIX):  # type: ignore[arg-type]
+        tweet = v2_fast.tweet_from_v2_line(line)  # type: ignore[arg-type]
+        if tweet is not None:
+            return [tweet]
+    return normalize_line_generic(line)
+
+
+def normalize_line_generic(line: bytes | str) -> list[Record]:
+    """`normalize_line` without the v2 fast path: every shape, every oddity."""
     try:
         obj = orjson.loads(line)  # JSON allows surrounding whitespace, so no strip() copy
     except orjson.JSONDecodeError:
@@ -227,16 +237,9 @@ def _v2_tweet(
         text = _v2_text(item)
     if tweet_id is None or text is None:
         return None
-    created_ms = None
-    created = item.get("created_at")
-    if created.__class__ is str:
-        created_ms = _v2_time_fast(created)
-        if created_ms is None:
-            created_ms = parse_iso_time(created)
+    created_ms = v2_created_ms(item.get("created_at"), tweet_id)
     if created_ms is None:
-        created_ms = snowflake_ms(tweet_id)
-        if created_ms is None:
-            return None
+        return None
     retweeted_text = quoted_text = None
     is_retweet = is_quote = is_reply = False
     refs = item.get("referenced_tweets")
@@ -276,27 +279,6 @@ def _v2_tweet(
         rule_tags,
         _v2_username(includes, author),  # author_name
     )
-
-
-_SECOND_CACHE: dict[str, int] = {}
-
-
-def _v2_time_fast(value: str) -> int | None:
-    """The X v2 form `2021-04-01T15:52:31.000Z`, memoized per second (posts share seconds)."""
-    base = _SECOND_CACHE.get(value[:19])
-    if base is None:
-        if len(value) != 24 or value[19] != "." or value[23] != "Z":
-            return None
-        base = parse_iso_time(value[:19] + "Z")
-        if base is None:
-            return None
-        if len(_SECOND_CACHE) > 4096:
-            _SECOND_CACHE.clear()
-        _SECOND_CACHE[value[:19]] = base
-    elif len(value) != 24 or value[19] != "." or value[23] != "Z":
-        return None
-    millis = value[20:23]
-    return base + int(millis) if millis.isascii() and millis.isdigit() else None
 
 
 # --- shared -------------------------------------------------------------------------------

@@ -79,3 +79,37 @@ def _latest_plausible_ms() -> int:
         _latest[0] = now
         _latest[1] = int(time.time() * 1000) + FUTURE_SLACK_MS
     return int(_latest[1])
+
+
+def v2_created_ms(created: object, tweet_id: str) -> int | None:
+    """A v2 post's time: its `created_at` when plausible, else its snowflake id's; None when
+    neither gives one."""
+    created_ms = None
+    if isinstance(created, str):
+        created_ms = _v2_time_fast(created)
+        if created_ms is None:
+            created_ms = parse_iso_time(created)
+    if created_ms is None:
+        created_ms = snowflake_ms(tweet_id)
+    return created_ms
+
+
+_SECOND_CACHE: dict[str, int] = {}
+
+
+def _v2_time_fast(value: str) -> int | None:
+    """The X v2 form `2021-04-01T15:52:31.000Z`, memoized per second (posts share seconds)."""
+    base = _SECOND_CACHE.get(value[:19])
+    if base is None:
+        if len(value) != 24 or value[19] != "." or value[23] != "Z":
+            return None
+        base = parse_iso_time(value[:19] + "Z")
+        if base is None:
+            return None
+        if len(_SECOND_CACHE) > 4096:
+            _SECOND_CACHE.clear()
+        _SECOND_CACHE[value[:19]] = base
+    elif len(value) != 24 or value[19] != "." or value[23] != "Z":
+        return None
+    millis = value[20:23]
+    return base + int(millis) if millis.isascii() and millis.isdigit() else None
