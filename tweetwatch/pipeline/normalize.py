@@ -196,24 +196,12 @@ def _v2_username(includes: dict[str, Any] | None, author_id: Any) -> str | None:
     return name[:64] if name.__class__ is str and name else None
 
 
-_ONE_TAG: dict[str, tuple[str, ...]] = {}
-"""Interned one-tag tuples (most lines match one rule): no allocation, and equal tags share
-one tuple object, which later dict lookups compare by identity."""
-
-
 def _v2_rule_tags(rules: Any) -> tuple[str, ...] | None:
     if rules.__class__ is not list:
         return None
     if len(rules) == 1 and rules[0].__class__ is dict:
         tag = rules[0].get("tag")
-        if tag.__class__ is not str:
-            return None
-        tags = _ONE_TAG.get(tag)
-        if tags is None:
-            tags = (tag,)
-            if len(_ONE_TAG) < 4096:
-                _ONE_TAG[tag] = tags
-        return tags
+        return v2_fast.one_tag(tag) if tag.__class__ is str else None
     tags = tuple(r["tag"] for r in rules if isinstance(r, dict) and isinstance(r.get("tag"), str))
     return tags or None
 

@@ -91,7 +91,8 @@ class _Line(msgspec.Struct):
 
 _DECODER = msgspec.json.Decoder(_Line)
 _ONE_TAG: dict[str, tuple[str, ...]] = {}
-"""Interned one-tag tuples, as in normalize.py (equal tags share one tuple)."""
+"""Interned one-tag tuples (most lines match one rule): no allocation, and equal tags share
+one tuple object, which later dict lookups compare by identity."""
 
 
 def tweet_from_v2_line(line: bytes) -> Tweet | None:
@@ -171,12 +172,15 @@ def _rule_tags(rules: list[_Rule] | None) -> tuple[str, ...] | None:
         return None
     if len(rules) == 1:
         tag = rules[0].tag
-        if tag is None:
-            return None
-        tags = _ONE_TAG.get(tag)
-        if tags is None:
-            tags = (tag,)
-            if len(_ONE_TAG) < 4096:
-                _ONE_TAG[tag] = tags
-        return tags
+        return one_tag(tag) if tag is not None else None
     return tuple([r.tag for r in rules if r.tag is not None]) or None
+
+
+def one_tag(tag: str) -> tuple[str, ...]:
+    """`(tag,)`, interned (shared by the general path in normalize.py)."""
+    tags = _ONE_TAG.get(tag)
+    if tags is None:
+        tags = (tag,)
+        if len(_ONE_TAG) < 4096:
+            _ONE_TAG[tag] = tags
+    return tags
