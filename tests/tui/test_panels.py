@@ -145,11 +145,11 @@ def test_downsample_keeps_the_mean_rate_and_gaps() -> None:
 @pytest.mark.parametrize(("width", "height", "marker"), [(118, 30, "braille"), (60, 12, "*")])
 def test_plotext_draws_every_line_in_its_area(width: int, height: int, marker: str) -> None:
     data = chart_data(make_snapshot(3600))
-    text = draw(DrawJob(data, width, height, "clear", marker, mood=False))
-    lines = text.plain.splitlines()
+    lines = [line.text for line in draw(DrawJob(data, width, height, "clear", marker, mood=False))]
     assert len(lines) == height and all(len(line) <= width for line in lines)
-    assert "trump" in text.plain and "tweets/min" in text.plain
-    has_braille = any("\u2800" < ch <= "\u28ff" for ch in text.plain)
+    plain = "\n".join(lines)
+    assert "trump" in plain and "tweets/min" in plain
+    has_braille = any("\u2800" < ch <= "\u28ff" for ch in plain)
     assert has_braille == (marker == "braille")
 
 

@@ -33,7 +33,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from tweetwatch.errors import StoreUnavailable
 from tweetwatch.store.snapshot import Snapshot
-from tweetwatch.tui.chart import FrequencyChart, RateSparkline
+from tweetwatch.tui.chart import FrequencyChart, PreDrawn, RateSparkline
 from tweetwatch.tui.commands import COMMANDS, bindings
 from tweetwatch.tui.counters import CountersPanel
 from tweetwatch.tui.drilldown import KeywordPicker, KeywordScreen
@@ -139,6 +139,8 @@ class DashboardApp(App[None]):
         self._clock = clock or _local_now
         self._header_title = title
         self.title = title
+        self._chart: FrequencyChart | None = None
+        """Set on mount; the read worker asks it for pre-drawings."""
         self._latest: Snapshot | None = None
         self._seq = 0
         self._timer: Timer | None = None
@@ -185,6 +187,7 @@ class DashboardApp(App[None]):
         # the app. Moved out of the cyclic collector's sight, a full collection during a
         # refresh costs ~5 ms instead of ~40 ms (bench/dashboard.py --only render, max).
         gc.freeze()
+        self._chart = self.query_one(FrequencyChart)
         self._request_read()
 
     def on_resize(self, event: Resize) -> None:
@@ -220,7 +223,15 @@ class DashboardApp(App[None]):
         except StoreUnavailable as exc:
             self.post_message(SnapshotFailed(seq, str(exc)))
         else:
-            self.post_message(SnapshotReady(seq, snapshot))
+            self.post_message(SnapshotReady(seq, snapshot, self._predraw(snapshot)))
+
+    def _predraw(self, snapshot: Snapshot) -> PreDrawn | None:
+        """The chart's drawing of `snapshot`, made here in the read worker so that the UI
+        thread gets it with the data (see FrequencyChart)."""
+        chart = self._chart
+        if chart is None or self.paused or snapshot.same_data(self.snapshot):
+            return None
+        return chart.predraw(snapshot)
 
     def _schedule_next(self) -> None:
         if self._timer is not None:
@@ -235,6 +246,8 @@ class DashboardApp(App[None]):
         with self.batch_update():
             self.link = LinkState(True, snapshot.round_trip_ms, snapshot.lag_s)
             if not self.paused:
+                if self._chart is not None:
+                    self._chart.offer(message.chart)
                 self._show(snapshot)
         self._schedule_next()
 

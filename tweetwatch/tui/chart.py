@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from itertools import groupby
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import RenderResult
 from textual.color import Color
 from textual.message import Message
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.widgets import Sparkline
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
@@ -26,9 +27,11 @@ from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import ALL, Series, Snapshot
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui.columns import TextLines
+from tweetwatch.tui import plotext_fast
 from tweetwatch.tui.palette import ALL_COLOR, topic_color
 
 log = logging.getLogger(__name__)
+plotext_fast.install()
 
 LEGEND_MAX = 14
 TICK_SPACING = 12
@@ -132,8 +135,8 @@ class DrawJob:
     mood: bool
 
 
-def draw(job: DrawJob) -> Text:
-    """The chart drawn by plotext, on a figure of its own (safe in a worker thread)."""
+def draw(job: DrawJob) -> list[Strip]:
+    """The chart's rows drawn by plotext, on a figure of its own (safe in a worker thread)."""
     data = job.data
     plt = Plot()
     plt.plotsize(job.width, job.height)
@@ -156,24 +159,50 @@ def draw(job: DrawJob) -> Text:
     else:
         plt.ylim(0, None)
     plt.ylabel(data.unit)
-    return Text.from_ansi(plt.build())
+    plt._set_sizes()  # what `plt.build()` does, minus writing the cells out as ANSI text
+    plt._build_matrix()
+    return plotext_fast.matrix_strips(plt.monitor.matrix)
+
+
+PreDrawn = tuple[DrawJob, list[Strip]]
+"""A drawing made ahead, with the job it is the drawing of."""
+
+
+def _message_for(data: ChartData | None, mood: bool) -> Text | None:
+    """What the chart shows instead of a drawing, if anything."""
+    if mood and data is not None and (
+        data.length == 0 or all(math.isnan(v) for line in data.lines for v in line.values)
+    ):
+        return Text(NO_MOOD, style="dim")
+    if data is None or data.length == 0:
+        return Text("waiting for data…", style="dim")
+    return None
 
 
 class ChartDrawn(Message):
     """A drawing finished in the worker thread (posted to the chart itself)."""
 
-    def __init__(self, job: DrawJob, text: Text) -> None:
+    def __init__(self, job: DrawJob, lines: Sequence[Text | Strip]) -> None:
         super().__init__()
         self.job = job
-        self.text = text
+        self.lines = lines
 
 
-class FrequencyChart(PlotextPlot):
+class FrequencyChart(PlotextPlot, TextLines):
     """Tweets per second (or minute) over the window, one line per topic plus all.
 
-    plotext takes tens of milliseconds to draw a chart, so it draws in a worker thread (on a
-    figure of its own) whenever the data or the size changes, and the finished text is
-    swapped in; the UI thread never waits for it. The last drawing stays on screen meanwhile.
+    plotext takes ~10 ms to draw a chart, so the UI thread never draws one:
+
+    * with new data, the read worker has already drawn it (`predraw`, at the size, theme and
+      mode of the last drawing), and it arrives with the data, on screen in the same frame;
+    * otherwise (a resize, `m`, the first drawing, a pre-drawing that no longer fits) it is
+      drawn in a worker thread of its own, on a figure of its own, and swapped in when done;
+      the last drawing stays on screen meanwhile.
+
+    The rows reach the
+    screen as strips through the line API (`TextLines`): Textual's generic path for a `Text`
+    of this size (re-parse into `Content`, wrap, restyle every span) cost more than drawing.
+    A new border title (every refresh) does not redraw the rows (`content_key`).
     """
 
     snapshot: reactive[Snapshot | None] = reactive(None)
@@ -186,8 +215,15 @@ class FrequencyChart(PlotextPlot):
         self.theme = "clear"
         self._data: ChartData | None = None
         self._wanted: DrawJob | None = None
-        self._drawn: tuple[DrawJob, Text] | None = None
+        self._drawn: tuple[DrawJob, Sequence[Text | Strip]] | None = None
+        self._drawings = 0
+        """Drawings shown so far (what the rows on screen are, for `content_key`)."""
         self._drawing = False
+        self._template: DrawJob | None = None
+        """The last drawing asked for while the chart is on screen (None otherwise): its size,
+        theme and mode are what `predraw` draws at. Replaced whole, never changed, so the
+        read worker's thread may read it."""
+        self._offered: PreDrawn | None = None
         self.marker = "*" if ascii_only else "braille"
         """`--ascii`: plain characters for terminals/fonts without braille glyphs."""
         self.can_focus = True
@@ -204,6 +240,12 @@ class FrequencyChart(PlotextPlot):
     def on_resize(self) -> None:
         self._request_drawing()
 
+    def on_hide(self) -> None:
+        self._template = None  # another view is up: no pre-drawing for a chart nobody sees
+
+    def on_show(self) -> None:
+        self._request_drawing()
+
     def _update_data(self) -> None:
         snapshot = self.snapshot
         if snapshot is None:
@@ -217,28 +259,43 @@ class FrequencyChart(PlotextPlot):
         self._request_drawing()
 
     def _message(self) -> Text | None:
-        data = self._data
-        if self.mood and data is not None and (
-            data.length == 0 or all(math.isnan(v) for line in data.lines for v in line.values)
-        ):
-            return Text(NO_MOOD, style="dim")
-        if data is None or data.length == 0:
-            return Text("waiting for data…", style="dim")
-        return None
+        return _message_for(self._data, self.mood)
+
+    def predraw(self, snapshot: Snapshot) -> PreDrawn | None:
+        """`snapshot`'s drawing as the chart would ask for it now, or None (not on screen, or
+        a message instead of a chart). Safe from any thread: the read worker calls it."""
+        template = self._template
+        if template is None:
+            return None
+        data = mood_data(snapshot) if template.mood else chart_data(snapshot)
+        if _message_for(data, template.mood) is not None:
+            return None
+        job = replace(template, data=data)
+        return job, draw(job)
+
+    def offer(self, drawing: PreDrawn | None) -> None:
+        """A pre-drawing for the snapshot about to be set (taken if it is what is wanted)."""
+        self._offered = drawing
 
     def _request_drawing(self) -> None:
         if self._data is None or not self.is_mounted or self._message() is not None:
+            self._template = None
             self.refresh()
             return
         width, height = self.size
-        if width < 10 or height < 4:
+        if width < 10 or height < 4 or not self.display:
+            self._template = None
             return
         job = DrawJob(self._data, width, height, self._get_plotext_theme_name(self.app.theme),
                       self.marker, self.mood)
+        self._template = job
+        offered, self._offered = self._offered, None
         if job == self._wanted:
             return
         self._wanted = job
-        if not self._drawing:
+        if offered is not None and offered[0] == job:
+            self._put_on_screen(job, offered[1])
+        elif not self._drawing:
             self._start(job)
 
     def _start(self, job: DrawJob) -> None:
@@ -247,33 +304,43 @@ class FrequencyChart(PlotextPlot):
         self.run_worker(lambda: self._draw_in_thread(job), thread=True, group="chart-draw")
 
     def _draw_in_thread(self, job: DrawJob) -> None:
+        lines: Sequence[Text | Strip]
         try:
-            text = draw(job)
+            lines = draw(job)
         except Exception as exc:  # plotext failing must not take the dashboard down
             log.warning("chart drawing failed: %s", exc)
-            text = Text("chart unavailable", style="dim")
+            lines = [Text("chart unavailable", style="dim")]
         # A message, not `call_from_thread`: it never blocks, and once the app has exited it
         # is simply dropped (a drawing can still be running when `q` is pressed).
-        self.post_message(ChartDrawn(job, text))
+        self.post_message(ChartDrawn(job, lines))
 
     def on_chart_drawn(self, message: ChartDrawn) -> None:
         message.stop()
-        self._show(message.job, message.text)
+        self._show(message.job, message.lines)
 
-    def _show(self, job: DrawJob, text: Text) -> None:
+    def _show(self, job: DrawJob, lines: Sequence[Text | Strip]) -> None:
+        """A worker's drawing is done."""
         self._drawing = False
         if job == self._wanted:
-            self._drawn = (job, text)
-            self.refresh()
-        elif self._wanted is not None:
+            self._put_on_screen(job, lines)
+        elif self._wanted is not None and (self._drawn is None or self._drawn[0] != self._wanted):
             self._start(self._wanted)
 
-    def render(self) -> RenderResult:
+    def _put_on_screen(self, job: DrawJob, lines: Sequence[Text | Strip]) -> None:
+        self._drawn = (job, lines)
+        self._drawings += 1
+        self.refresh()
+
+    def content_key(self) -> object:
+        message = self._message()
+        return (message.plain if message is not None else None, self._drawings)
+
+    def content_lines(self, width: int, height: int) -> Sequence[Text | Strip]:
         message = self._message()
         if message is not None:
-            return message
+            return [message]
         if self._drawn is None:
-            return Text("drawing…", style="dim")
+            return [Text("drawing…", style="dim")]
         return self._drawn[1]
 
 

@@ -10,7 +10,7 @@ ellipsis and padded, and the panel is one `Text` with a line per row.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from rich.console import RenderableType
 from rich.style import Style
@@ -84,53 +84,80 @@ def _cell_len(cell: Text | str) -> int:
     return cell.cell_len if isinstance(cell, Text) else len(cell)
 
 
+class _Lines(NamedTuple):
+    outer: Size
+    content: Sequence[Text | Strip] | None
+    """The lines as given (None when a renderable was rendered whole)."""
+    strips: list[Strip | None]
+    """The lines as strips, converted so far."""
+    width: int
+    base: Style
+    key: object
+
+
 class TextLines(Widget):
     """A widget drawn from lines of `Text` through Textual's line API.
 
-    Subclasses implement `content_lines(width, height)`: a list of `Text` (one per row,
-    already fitted) or any Rich renderable (rendered by Rich at `width`). The strips are
-    made once per refresh and size and handed out row by row, skipping Textual's generic
-    path (convert to `Content`, wrap, style every span again), which cost more than
-    building the lines. Any `refresh()` (new data, focus, style change) drops them.
+    Subclasses implement `content_lines(width, height)`: a list with one `Text` or `Strip`
+    per row (already fitted), or any Rich renderable (rendered by Rich at `width`). The
+    strips are made once per refresh and size and handed out row by row, skipping Textual's
+    generic path (convert to `Content`, wrap, style every span again), which cost more than
+    building the lines. Any `refresh()` (new data, focus, style change) drops them, unless
+    `content_key()` says the content is the same.
     """
 
-    _lines_cache: tuple[Size, list[Text] | None, list[Strip | None], int, Style] | None = None
-    """(outer size, the Text lines or None, their strips as converted so far, content
-    width, base style)."""
+    _lines_cache: _Lines | None = None
+    _lines_stale = False
 
-    def content_lines(self, width: int, height: int) -> list[Text] | RenderableType:
+    def content_lines(self, width: int, height: int) -> Sequence[Text | Strip] | RenderableType:
         raise NotImplementedError
 
+    def content_key(self) -> object:
+        """What the lines depend on besides size and style, for a subclass that can tell
+        cheaply: a refresh with an equal key (only the border title changed, say) keeps the
+        lines. None (the default): every refresh makes them anew."""
+        return None
+
     def refresh(self, *args: Any, **kwargs: Any) -> Self:
-        self._lines_cache = None
+        self._lines_stale = True
         return super().refresh(*args, **kwargs)
 
-    def _lines(self) -> tuple[Size, list[Text] | None, list[Strip | None], int, Style]:
+    def _lines(self) -> _Lines:
         cached = self._lines_cache
         outer = self.outer_size
-        if cached is not None and cached[0] == outer:
-            return cached
+        if cached is not None and cached.outer == outer:
+            if not self._lines_stale:
+                return cached
+            key = self.content_key()
+            if key is not None and key == cached.key and self.rich_style == cached.base:
+                self._lines_stale = False
+                return cached
         width, height = self.content_size
         base = self.rich_style
+        key = self.content_key()
         content = self.content_lines(max(width, 1), height)
         if isinstance(content, list):
-            cached = (outer, content, [None] * len(content), width, base)
+            cached = _Lines(outer, content, [None] * len(content), width, base, key)
         else:
             console = self.app.console
             lines = console.render_lines(content, console.options.update(width=max(width, 1), height=None),
                                          pad=False, new_lines=False)
             strips = [Strip(s).apply_style(base).adjust_cell_length(width, base) for s in lines]
-            cached = (outer, None, strips, width, base)
+            cached = _Lines(outer, None, strips, width, base, key)
         self._lines_cache = cached
+        self._lines_stale = False
         return cached
 
     def render_line(self, y: int) -> Strip:
-        _outer, texts, strips, width, base = self._lines()
+        _outer, content, strips, width, base, _key = self._lines()
         if y >= len(strips):
             return Strip.blank(width, base)
         strip = strips[y]
         if strip is None:  # converted when first shown: a scrolled feed draws only what is visible
-            assert texts is not None
-            strip = Strip(list(texts[y].render(self.app.console))).apply_style(base).adjust_cell_length(width, base)
+            assert content is not None
+            line = content[y]
+            if not isinstance(line, Strip):
+                line = Strip(list(line.render(self.app.console)))
+            strip = line.apply_style(base).adjust_cell_length(width, base)
             strips[y] = strip
         return strip

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from typing import TYPE_CHECKING
+
 from tweetwatch.store.snapshot import KeywordDetail, Snapshot
+
+if TYPE_CHECKING:
+    from tweetwatch.tui.chart import PreDrawn
 
 
 class ReadOutcome(Message):
@@ -22,9 +27,11 @@ class ReadOutcome(Message):
 
 
 class SnapshotReady(ReadOutcome):
-    def __init__(self, seq: int, snapshot: Snapshot) -> None:
+    def __init__(self, seq: int, snapshot: Snapshot, chart: PreDrawn | None = None) -> None:
         super().__init__(seq)
         self.snapshot = snapshot
+        self.chart = chart
+        """The frequency chart already drawn for `snapshot`, when the worker could."""
 
 
 class SnapshotFailed(ReadOutcome):
