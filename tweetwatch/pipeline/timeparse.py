@@ -84,14 +84,25 @@ def _latest_plausible_ms() -> int:
 def v2_created_ms(created: object, tweet_id: str) -> int | None:
     """A v2 post's time: its `created_at` when plausible, else its snowflake id's; None when
     neither gives one."""
-    created_ms = None
-    if isinstance(created, str):
-        created_ms = _v2_time_fast(created)
+    if created.__class__ is str:
+        created_ms = _MS_OF_STAMP.get(created)  # type: ignore[arg-type]
+        if created_ms is not None:
+            return created_ms
+        created_ms = _v2_time_fast(created)  # type: ignore[arg-type]
         if created_ms is None:
-            created_ms = parse_iso_time(created)
-    if created_ms is None:
-        created_ms = snowflake_ms(tweet_id)
-    return created_ms
+            created_ms = parse_iso_time(created)  # type: ignore[arg-type]
+        if created_ms is not None:
+            if len(_MS_OF_STAMP) > 4096:
+                _MS_OF_STAMP.clear()
+            _MS_OF_STAMP[created] = created_ms  # type: ignore[index]
+            return created_ms
+    return snowflake_ms(tweet_id)
+
+
+_MS_OF_STAMP: dict[str, int] = {}
+"""`created_at` text -> epoch ms, for texts that gave a plausible time: posts share seconds,
+and X writes the milliseconds as `.000`, so a stream brings about one new text a second. A
+time that was plausible stays so (the limit only moves forward with the clock)."""
 
 
 _SECOND_CACHE: dict[str, int] = {}
