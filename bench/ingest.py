@@ -3,6 +3,8 @@
     python bench/ingest.py                      # 300k tweets into a fresh embedded Valkey
     python bench/ingest.py --tweets 1000000 --redis redis://localhost:6379/0
     python bench/ingest.py --baseline 20000     # also time the seed's per-tweet approach
+    python bench/ingest.py --redis unix:///tmp/r.sock --core 1   # the collector on one core
+                                                # (pin the server to another: taskset -cp 0 PID)
 
 Generates the file once (synthetic v2 filtered-stream lines from the demo generator, cached
 under bench/.cache/), then runs the real command line in a subprocess and prints tweets/s
@@ -44,6 +46,9 @@ def main() -> int:
     parser.add_argument("--baseline", type=int, default=0, metavar="N",
                         help="also run the per-tweet baseline on the first N lines and print the ratio")
     parser.add_argument("--no-sentiment", action="store_true", help="collect without VADER sentiment scoring")
+    parser.add_argument("--core", type=int, metavar="N",
+                        help="run the collector process on CPU core N only (with --redis: an embedded "
+                             "server would share the core)")
     args = parser.parse_args()
 
     cache = ROOT / "bench" / ".cache"
@@ -62,9 +67,14 @@ def main() -> int:
             cmd += ["--redis", args.redis]
         if args.no_sentiment:
             cmd += ["--no-sentiment"]
+        pin = None if args.core is None else (lambda: os.sched_setaffinity(0, {args.core}))
+        cpu_before = os.times()
         started = time.perf_counter()
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT, preexec_fn=pin)
         elapsed = time.perf_counter() - started
+        cpu_after = os.times()
+        cpu_s = (cpu_after.children_user - cpu_before.children_user
+                 + cpu_after.children_system - cpu_before.children_system)
         if result.returncode != 0:
             print(result.stderr, file=sys.stderr)
             return 1
@@ -87,6 +97,10 @@ def main() -> int:
     print(f"tweets ingested : {counted['total']:,} (+{counted['duplicates']:,} duplicates)")
     print(f"wall time       : {elapsed:.2f} s (process start to exit, server start and final write included)")
     print(f"end to end      : {total / elapsed:,.0f} tweets/s")
+    where = f"on core {args.core}" if args.core is not None else "unpinned"
+    server = "" if args.redis else ", the embedded server's included"
+    print(f"collector CPU   : {cpu_s:.2f} s ({cpu_s / elapsed:.2f} cores, {where}{server}): "
+          f"{total / cpu_s:,.0f} tweets per CPU-second")
     if steady:
         print(f"collector steady: {sum(steady) / len(steady):,.0f} tweets/s (mean of its 2 s status lines)")
     return 0
