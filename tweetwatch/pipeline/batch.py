@@ -8,6 +8,7 @@ Redis is unreachable only the local memory is used; counting goes on.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 
 from tweetwatch.errors import StoreRefused, StoreUnavailable
@@ -27,6 +28,22 @@ class Batch:
     checked_in_redis: bool = True
 
 
+@dataclass
+class PendingBatch:
+    """A batch between `BatchAggregator.start` and `finish`."""
+
+    records: list[Record]
+    tweet_count: int
+    fresh_by_minute: dict[int, set[str]]
+    """Ids the local memory had not seen, per minute (Redis's answer is taken out in `finish`)."""
+    seen: Future[tuple[set[str], set[int]]] | None
+    """Redis's answer: ids it has counted already, and minutes past retention."""
+
+    @property
+    def answered(self) -> bool:
+        return self.seen is None or self.seen.done()
+
+
 class BatchAggregator:
     def __init__(
         self, store: Store, topics: tuple[Topic, ...], use_rule_tags: bool, local_memory: bool = True
@@ -43,6 +60,12 @@ class BatchAggregator:
 
     def aggregate(self, records: list[Record]) -> Batch:
         """Raises nothing: a failed Redis check degrades to local dedupe (see `checked_in_redis`)."""
+        return self.finish(self.start(records))
+
+    def start(self, records: list[Record], check: Executor | None = None) -> PendingBatch:
+        """First half of `aggregate`: the local memory claims the batch's ids, and the Redis
+        check of the rest is run — in `check`'s thread when given, so the caller can go on
+        (normalizing the next lines) while Redis answers."""
         tweets: list[Tweet] = [r for r in records if r.__class__ is Tweet]  # type: ignore[misc]
         ids_by_minute: dict[int, list[str]] = {}
         last_minute = -1
@@ -60,11 +83,29 @@ class BatchAggregator:
             fresh_by_minute = self.recent.claim(ids_by_minute)
         else:
             fresh_by_minute = {minute: set(ids) for minute, ids in ids_by_minute.items()}
+        seen: Future[tuple[set[str], set[int]]] | None = None
+        if tweets:
+            clock_ms = max([t.created_ms for t in tweets])
+            if check is not None:
+                seen = check.submit(self._seen_in_redis, fresh_by_minute, clock_ms)
+            else:
+                seen = Future()
+                try:
+                    seen.set_result(self._seen_in_redis(fresh_by_minute, clock_ms))
+                except Exception as exc:  # handed to `finish`, as from a thread
+                    seen.set_exception(exc)
+        return PendingBatch(records, len(tweets), fresh_by_minute, seen)
+
+    def finish(self, pending: PendingBatch) -> Batch:
+        """Second half of `aggregate`: waits for the Redis check, drops what it had seen and
+        aggregates the rest. Raises StoreRefused (retrying cannot help); a Redis that is
+        away degrades to the local memory's answer."""
+        records, fresh_by_minute = pending.records, pending.fresh_by_minute
         expired: set[int] = set()
         checked = True
-        if tweets:
+        if pending.seen is not None:
             try:
-                seen, expired = self._seen_in_redis(fresh_by_minute, max([t.created_ms for t in tweets]))
+                seen, expired = pending.seen.result()
                 if seen:
                     for fresh in fresh_by_minute.values():
                         fresh -= seen
@@ -73,8 +114,8 @@ class BatchAggregator:
             except StoreUnavailable:
                 checked = False
         fresh_ids: set[str] = set().union(*fresh_by_minute.values())
-        kept_count = len(tweets)
-        if len(fresh_ids) < len(tweets):
+        tweet_count = kept_count = pending.tweet_count
+        if len(fresh_ids) < tweet_count:
             kept: list[Record] = []
             for record in records:
                 if record.__class__ is Tweet:
@@ -84,7 +125,7 @@ class BatchAggregator:
                 kept.append(record)
             records = kept
             kept_count = sum(1 for r in kept if r.__class__ is Tweet)
-        duplicates = len(tweets) - kept_count
+        duplicates = tweet_count - kept_count
         delta = self.aggregator.build(records, duplicates=duplicates)
         return Batch(delta, duplicates, expired, checked)
 
