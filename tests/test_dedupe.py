@@ -70,7 +70,7 @@ def test_a_refused_check_is_raised_by_finish(server_url: str, namespace: str, mo
     def refuse(*args: object) -> None:
         raise StoreRefused("NOPERM this user has no permissions")
 
-    monkeypatch.setattr(batches.store, "prepare", refuse)
+    monkeypatch.setattr(batches.store, "prepare_joined", refuse)
     with ThreadPoolExecutor(max_workers=1) as checks:
         pending = batches.start([post(1)], checks)
         with pytest.raises(StoreRefused):  # a StoreUnavailable too, but not one to wait out

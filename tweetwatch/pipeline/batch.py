@@ -17,6 +17,7 @@ from tweetwatch.pipeline.dedupe import RecentIds
 from tweetwatch.pipeline.model import Record, Tweet
 from tweetwatch.pipeline.text import Topic, TopicMatcher
 from tweetwatch.store.redis_store import Store
+from tweetwatch.store.scripts import join_members
 
 
 @dataclass
@@ -86,12 +87,14 @@ class BatchAggregator:
         seen: Future[tuple[set[str], set[int]]] | None = None
         if tweets:
             clock_ms = max([t.created_ms for t in tweets])
+            # joined here, not in `check`'s thread (see Store.prepare_joined)
+            joined = {m: join_members(ids) for m, ids in fresh_by_minute.items() if ids}
             if check is not None:
-                seen = check.submit(self._seen_in_redis, fresh_by_minute, clock_ms)
+                seen = check.submit(self._seen_in_redis, joined, clock_ms)
             else:
                 seen = Future()
                 try:
-                    seen.set_result(self._seen_in_redis(fresh_by_minute, clock_ms))
+                    seen.set_result(self._seen_in_redis(joined, clock_ms))
                 except Exception as exc:  # handed to `finish`, as from a thread
                     seen.set_exception(exc)
         return PendingBatch(records, len(tweets), fresh_by_minute, seen)
@@ -129,8 +132,8 @@ class BatchAggregator:
         delta = self.aggregator.build(records, duplicates=duplicates)
         return Batch(delta, duplicates, expired, checked)
 
-    def _seen_in_redis(self, fresh_by_minute: dict[int, set[str]], clock_ms: int) -> tuple[set[str], set[int]]:
+    def _seen_in_redis(self, joined_by_minute: dict[int, str], clock_ms: int) -> tuple[set[str], set[int]]:
         if self.skip_redis.is_set():
             raise StoreUnavailable("Redis is unreachable")
-        plan = self.store.prepare({m: ids for m, ids in fresh_by_minute.items() if ids}, clock_ms)
+        plan = self.store.prepare_joined(joined_by_minute, clock_ms)
         return set(plan.seen), set(plan.expired_minutes)
