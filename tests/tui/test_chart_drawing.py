@@ -114,3 +114,20 @@ async def test_a_new_border_title_keeps_the_rows(make_app: MakeApp) -> None:
         chart.mood = True
         await settle(pilot)
         assert chart._lines() is not lines
+
+
+async def test_plotext_failing_in_the_read_worker_stops_nothing(reader: FakeReader, make_app: MakeApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    reads = iter(range(1, 1000))
+    reader.build = lambda window_s: busier(make_snapshot(window_s), next(reads))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+
+        def broken(job):  # type: ignore[no-untyped-def]
+            raise ValueError("plotext fell over")
+
+        monkeypatch.setattr(chart_module, "draw", broken)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.is_running and app.snapshot.total == make_snapshot().total + 2  # the read went on
+        assert "chart unavailable" in text_of(app.query_one(FrequencyChart))

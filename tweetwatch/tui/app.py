@@ -14,6 +14,7 @@ and `+`/`-` take effect without restarting anything.
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -46,6 +47,8 @@ from tweetwatch.tui.stream import StreamPanel
 from tweetwatch.tui.messages import KeywordClicked, SnapshotFailed, SnapshotReady
 from tweetwatch.tui.reader import SnapshotReader
 from tweetwatch.tui.statusbar import LinkState, StatusBar
+
+log = logging.getLogger(__name__)
 
 REFRESH_STEPS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 """Intervals `+` and `-` step through (seconds)."""
@@ -231,7 +234,11 @@ class DashboardApp(App[None]):
         chart = self._chart
         if chart is None or self.paused or snapshot.same_data(self.snapshot):
             return None
-        return chart.predraw(snapshot)
+        try:
+            return chart.predraw(snapshot)
+        except Exception as exc:  # plotext failing must not stop the reads: the chart's own
+            log.warning("chart pre-drawing failed: %s", exc)  # worker tries and says so
+            return None
 
     def _schedule_next(self) -> None:
         if self._timer is not None:

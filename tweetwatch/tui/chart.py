@@ -26,8 +26,8 @@ from textual_plotext.plot import Plot
 from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import ALL, Series, Snapshot
 from tweetwatch.tui import format as fmt
-from tweetwatch.tui.columns import TextLines
 from tweetwatch.tui import plotext_fast
+from tweetwatch.tui.columns import TextLines
 from tweetwatch.tui.palette import ALL_COLOR, topic_color
 
 log = logging.getLogger(__name__)
@@ -199,10 +199,10 @@ class FrequencyChart(PlotextPlot, TextLines):
       drawn in a worker thread of its own, on a figure of its own, and swapped in when done;
       the last drawing stays on screen meanwhile.
 
-    The rows reach the
-    screen as strips through the line API (`TextLines`): Textual's generic path for a `Text`
-    of this size (re-parse into `Content`, wrap, restyle every span) cost more than drawing.
-    A new border title (every refresh) does not redraw the rows (`content_key`).
+    The rows reach the screen as strips through the line API (`TextLines`): Textual's generic
+    path for a `Text` of this size (re-parse into `Content`, wrap, restyle every span) cost
+    more than the drawing. A new border title (every refresh) does not redraw the rows
+    (`content_key`).
     """
 
     snapshot: reactive[Snapshot | None] = reactive(None)
