@@ -22,8 +22,8 @@ from typing import Any
 
 import plotext._utility as plotext_utility
 from rich.ansi import AnsiDecoder
-from rich.style import Style
 from rich.segment import Segment
+from rich.style import Style
 from textual.strip import Strip
 
 _ORIGINAL_HD_GROUP: Callable[..., Any] = plotext_utility.hd_group
@@ -72,9 +72,8 @@ def matrix_strips(matrix: Any) -> list[Strip]:
     strips: list[Strip] = []
     for row in range(matrix.rows - 1, -1, -1):
         cells = zip(matrix.marker[row], matrix.fullground[row], matrix.style[row], matrix.background[row])
-        strips.append(
-            Strip([Segment("".join([cell[0] for cell in run]), _style_of(colours)) for colours, run in groupby(cells, _colours_of)])
-        )
+        runs = groupby(cells, _colours_of)
+        strips.append(Strip([Segment("".join([cell[0] for cell in run]), _style_of(colours)) for colours, run in runs]))
     return strips
 
 
