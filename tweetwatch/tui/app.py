@@ -2,9 +2,10 @@
 
 Data flow (the memray `live` pattern, with dolphie's rescheduled timer):
 
-    one-shot timer ─▶ thread worker: reader.read_snapshot(window)
-                          └─▶ SnapshotReady / SnapshotFailed message
-    handler (UI thread) ─▶ reactive `snapshot` inside batch_update() ─▶ panels (data-bound)
+    one-shot timer ─▶ thread worker: reader.read_snapshot(window), chart.predraw(snapshot)
+                          └─▶ SnapshotReady (snapshot + chart drawing) / SnapshotFailed message
+    handler (UI thread) ─▶ chart.offer(drawing); reactive `snapshot` inside batch_update()
+                       │                          ─▶ panels (data-bound)
                        └─▶ next one-shot timer, with the interval in force at that moment
 
 The timer is re-armed only after a read finishes, so a slow Redis never stacks reads up,
