@@ -16,13 +16,18 @@ from importlib import resources
 
 _URL = re.compile(r"https?://\S+")
 _TOKEN = re.compile(r"\w+")
-_ASCII_TOKEN = re.compile(r"[a-z0-9_]+")
-"""`\\w+` on casefolded ASCII text, where it means exactly this class (a bitmap test in `re`,
-several times faster than the Unicode `\\w` test)."""
-_RUN = re.compile(r"[a-z0-9_\x80-\U0010FFFF]+")
-"""Runs of ASCII word characters or any non-ASCII character. Every `\\w+` token lies inside one
-run (ASCII characters outside the class are never word characters), so `\\w+` within the
-non-ASCII runs gives exactly the tokens of the whole text."""
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+"""`\\w` on casefolded ASCII text means exactly these characters."""
+_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if chr(c) not in _ASCII_WORD})
+_SEPARATOR_BYTES = bytes(32 if c < 128 and chr(c) not in _ASCII_WORD else c for c in range(256))
+"""Every ASCII character that is not a word character becomes a space, for `split()`.
+
+On casefolded ASCII text, `text.translate(_SEPARATORS).split()` gives the `\\w+` tokens
+(~3x faster than `re.findall`). On other text, the same over its UTF-8 bytes gives *runs*:
+the stretches between ASCII non-word characters, each of ASCII word characters and any
+non-ASCII characters (a UTF-8 sequence is all bytes >= 0x80, never a separator). Every
+`\\w+` token lies inside one run, so `\\w+` within the runs that hold non-ASCII characters
+gives exactly the tokens of the whole text; the others are tokens as they are."""
 
 
 def tokenize(text: str) -> list[str]:
@@ -32,12 +37,17 @@ def tokenize(text: str) -> list[str]:
 
 def _tokens_of_folded(folded: str) -> list[str]:
     if folded.isascii():
-        return _ASCII_TOKEN.findall(folded)
+        return folded.translate(_SEPARATORS).split()
     return [
         token
-        for run in _RUN.findall(folded)
-        for token in ((run,) if run.isascii() else _TOKEN.findall(run))
+        for run in _runs(folded)
+        for token in ((run.decode(),) if run.isascii() else _TOKEN.findall(run.decode("utf-8", "surrogatepass")))
     ]
+
+
+def _runs(folded: str) -> list[bytes]:
+    """The runs of non-ASCII `folded` text (see `_SEPARATOR_BYTES`), as UTF-8."""
+    return folded.encode("utf-8", "surrogatepass").translate(_SEPARATOR_BYTES).split()
 
 
 def count_tokens(texts: list[str]) -> Counter[str]:
@@ -68,14 +78,14 @@ def _count_distinct(texts: list[str]) -> Counter[str]:
         return counts
     plain = [text for text in texts if text.isascii()]
     if plain:
-        counts.update(_ASCII_TOKEN.findall(_fold("\n".join(plain))))
+        counts.update(_fold("\n".join(plain)).translate(_SEPARATORS).split())
     if len(plain) < len(texts):
         wide = "\n".join([text for text in texts if not text.isascii()])
-        for run, n in Counter(_RUN.findall(_fold(wide))).items():
+        for run, n in Counter(_runs(_fold(wide))).items():
             if run.isascii():
-                counts[run] += n
+                counts[run.decode()] += n
             else:
-                for token in _TOKEN.findall(run):
+                for token in _TOKEN.findall(run.decode("utf-8", "surrogatepass")):
                     counts[token] += n
     return counts
 
