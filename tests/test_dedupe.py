@@ -75,3 +75,15 @@ def test_a_refused_check_is_raised_by_finish(server_url: str, namespace: str, mo
         pending = batches.start([post(1)], checks)
         with pytest.raises(StoreRefused):  # a StoreUnavailable too, but not one to wait out
             batches.finish(pending)
+
+
+def test_a_check_skipped_while_redis_is_known_down_is_told_apart(server_url: str, namespace: str) -> None:
+    batches = BatchAggregator(Store(open_client(server_url, "test"), namespace), TOPICS, use_rule_tags=False)
+    batches.skip_redis.set()  # the collector's writer found Redis away
+    with ThreadPoolExecutor(max_workers=1) as checks:
+        pending = batches.start([post(1), post(1)], checks)
+        batches.skip_redis.clear()  # ... and back before the batch is finished
+        batch = batches.finish(pending)
+    assert pending.seen is None  # nothing was asked
+    assert not batch.checked_in_redis and batch.check_skipped  # not news of an outage
+    assert batch.delta.counters["total"] == 1 and batch.duplicates == 1

@@ -27,6 +27,9 @@ class Batch:
     expired_minutes: set[int] = field(default_factory=set)
     """Minute buckets that fell out of retention (delete them with the write)."""
     checked_in_redis: bool = True
+    check_skipped: bool = False
+    """Not checked because Redis was known to be down when the batch started (`skip_redis`):
+    no news about Redis, unlike a check that failed."""
 
 
 @dataclass
@@ -39,6 +42,7 @@ class PendingBatch:
     """Ids the local memory had not seen, per minute (Redis's answer is taken out in `finish`)."""
     seen: Future[tuple[set[str], set[int]]] | None
     """Redis's answer: ids it has counted already, and minutes past retention."""
+    check_skipped: bool = False
 
     @property
     def answered(self) -> bool:
@@ -85,7 +89,8 @@ class BatchAggregator:
         else:
             fresh_by_minute = {minute: set(ids) for minute, ids in ids_by_minute.items()}
         seen: Future[tuple[set[str], set[int]]] | None = None
-        if tweets:
+        skipped = bool(tweets) and self.skip_redis.is_set()
+        if tweets and not skipped:
             clock_ms = max([t.created_ms for t in tweets])
             # joined here, not in `check`'s thread (see Store.prepare_joined)
             joined = {m: join_members(ids) for m, ids in fresh_by_minute.items() if ids}
@@ -97,7 +102,7 @@ class BatchAggregator:
                     seen.set_result(self._seen_in_redis(joined, clock_ms))
                 except Exception as exc:  # handed to `finish`, as from a thread
                     seen.set_exception(exc)
-        return PendingBatch(records, len(tweets), fresh_by_minute, seen)
+        return PendingBatch(records, len(tweets), fresh_by_minute, seen, skipped)
 
     def finish(self, pending: PendingBatch) -> Batch:
         """Second half of `aggregate`: waits for the Redis check, drops what it had seen and
@@ -105,7 +110,7 @@ class BatchAggregator:
         away degrades to the local memory's answer."""
         records, fresh_by_minute = pending.records, pending.fresh_by_minute
         expired: set[int] = set()
-        checked = True
+        checked = not pending.check_skipped
         if pending.seen is not None:
             try:
                 seen, expired = pending.seen.result()
@@ -130,10 +135,8 @@ class BatchAggregator:
             kept_count = sum(1 for r in kept if r.__class__ is Tweet)
         duplicates = tweet_count - kept_count
         delta = self.aggregator.build(records, duplicates=duplicates)
-        return Batch(delta, duplicates, expired, checked)
+        return Batch(delta, duplicates, expired, checked, pending.check_skipped)
 
     def _seen_in_redis(self, joined_by_minute: dict[int, str], clock_ms: int) -> tuple[set[str], set[int]]:
-        if self.skip_redis.is_set():
-            raise StoreUnavailable("Redis is unreachable")
         plan = self.store.prepare_joined(joined_by_minute, clock_ms)
         return set(plan.seen), set(plan.expired_minutes)

@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 20_000
 """Records aggregated at once at most (a full-speed replay reaches it before the timer)."""
+OVERLAP_MIN_RECORDS = 5_000
+"""A batch this large (25,000 posts/s or more) keeps its Redis dedupe check in flight while
+the next lines are read; a smaller one is finished at once (~1 ms), so a live stream's
+latency never waits for the source's next line."""
 DRAIN_GRACE_S = 10.0
 """After a stop request, how long to keep retrying an unreachable Redis before giving up."""
 REJECTS_LOGGED = 5
@@ -138,8 +142,9 @@ class Collector:
         stats.state = "reading"
         records: list[Record] = []
         pending: PendingBatch | None = None
-        """The batch whose Redis dedupe check is in flight (one at a time): its round trip
-        overlaps the normalizing of the next lines (it was ~11% of this thread's time)."""
+        """A full-speed batch whose Redis dedupe check is in flight (one at a time): its
+        round trip overlaps the normalizing of the next lines (it was ~11% of this thread's
+        time). Smaller batches are finished at once (see OVERLAP_MIN_RECORDS)."""
         checks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tweetwatch-dedupe")
         rejects_logged = 0
         next_flush = time.monotonic() + self.flush_interval
@@ -154,7 +159,7 @@ class Collector:
                             rejects_logged += 1
                             place = where(self.source, back=len(batch) - 1 - index)
                             log.warning("rejected %s: %s", place, out[0].reason)  # type: ignore[union-attr]
-                if pending is not None and pending.answered:
+                if pending is not None and (pending.answered or not batch):  # answered, or the source idles
                     answered, pending = pending, None
                     self._absorb(answered)
                     self._hand_over()
@@ -164,7 +169,10 @@ class Collector:
                         if pending is not None:
                             waited, pending = pending, None
                             self._absorb(waited)
-                        pending = self.batches.start(records, checks)
+                        if len(records) >= OVERLAP_MIN_RECORDS:
+                            pending = self.batches.start(records, checks)
+                        else:
+                            self._absorb(self.batches.start(records))
                         records = []
                     self._hand_over()
                     self._maybe_report_status(now)
@@ -186,14 +194,18 @@ class Collector:
                 self._hand_over()
             except TweetwatchError as exc:
                 self.error = self.error or exc
-            checks.shutdown(wait=False)
-            self.source_done.set()
-            self._wake.set()
+            except Exception as exc:  # a bug: still let the writer finish what it holds
+                self.error = self.error or TweetwatchError(f"collector failed: {type(exc).__name__}: {exc}")
+                log.exception("collector failed")
+            finally:
+                checks.shutdown(wait=False)
+                self.source_done.set()
+                self._wake.set()
 
     def _absorb(self, pending: PendingBatch) -> None:
         """Finish a batch (drop duplicates, aggregate) into the pending Delta."""
         batch = self.batches.finish(pending)
-        if not batch.checked_in_redis and not self._redis_down:
+        if not batch.checked_in_redis and not batch.check_skipped and not self._redis_down:
             self._note_unavailable(StoreUnavailable("Redis unreachable"))
         if batch.expired_minutes:
             with self._lock:

@@ -279,12 +279,12 @@ class FrequencyChart(PlotextPlot, TextLines):
 
     def _request_drawing(self) -> None:
         if self._data is None or not self.is_mounted or self._message() is not None:
-            self._template = None
+            self._template = self._wanted = None  # a message, not a drawing, is wanted
             self.refresh()
             return
         width, height = self.size
         if width < 10 or height < 4 or not self.display:
-            self._template = None
+            self._template = self._wanted = None  # nothing can or need be drawn now
             return
         job = DrawJob(self._data, width, height, self._get_plotext_theme_name(self.app.theme),
                       self.marker, self.mood)
@@ -293,7 +293,9 @@ class FrequencyChart(PlotextPlot, TextLines):
         if job == self._wanted:
             return
         self._wanted = job
-        if offered is not None and offered[0] == job:
+        if self._drawn is not None and self._drawn[0] == job:
+            self.refresh()  # back to what is drawn already (shown again, say)
+        elif offered is not None and offered[0] == job:
             self._put_on_screen(job, offered[1])
         elif not self._drawing:
             self._start(job)

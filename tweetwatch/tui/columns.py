@@ -129,7 +129,12 @@ class TextLines(Widget):
             if not self._lines_stale:
                 return cached
             key = self.content_key()
-            if key is not None and key == cached.key and self.rich_style == cached.base:
+            if (
+                key is not None
+                and key == cached.key
+                and self.rich_style == cached.base
+                and self.content_size.width == cached.width
+            ):
                 self._lines_stale = False
                 return cached
         width, height = self.content_size
