@@ -12,6 +12,7 @@ import pytest
 
 from tweetwatch.pipeline.collector import OVERLAP_MIN_RECORDS, Collector
 from tweetwatch.pipeline.text import Topic
+from tweetwatch.sources.demo import DemoSource
 from tweetwatch.store.redis_store import Store, open_client
 
 TOPICS = (Topic("trump", ("trump",)),)
@@ -98,3 +99,17 @@ def test_an_unexpected_error_still_releases_the_writer(server_url: str, namespac
     assert collector.error is not None and "ValueError" in str(collector.error)
     names = {t.name for t in threading.enumerate()}
     assert "tweetwatch-writer" not in names and not any(n.startswith("tweetwatch-dedupe") for n in names)
+
+
+def test_demo_posts_in_a_lull_are_written_before_the_next_one(server_url: str, namespace: str) -> None:
+    # seed 273 at a post a second: two posts in the tick 0.7 s in, the next one 4.4 s later.
+    # Read line by line, the first post's flush would leave the second to wait for the third.
+    source = DemoSource([("trump", ["trump"])], rate=1.0, seed=273)
+    store = Store(open_client(server_url, "test"), namespace)
+    collector = Collector(source, store, TOPICS, is_demo=True)
+    collector.start()
+    try:
+        assert wait_for_total(store, 2, seconds=3.0) is not None  # not at the next post
+    finally:
+        collector.stop()
+        assert collector.wait(10)

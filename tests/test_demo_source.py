@@ -379,3 +379,16 @@ def test_goes_through_the_normalizer_and_matcher() -> None:
         tweet = records[0]
         tags = {r["tag"] for r in orjson.loads(line)["matching_rules"]} - {SAMPLE_RULE_TAG}
         assert set(matcher.match(tokenize(tweet.matching_text))) == tags, tweet.text
+
+
+def test_batches_are_the_lines_a_tick_at_a_time_with_empty_ticks_in_a_lull() -> None:
+    def source() -> DemoSource:
+        vc = VirtualClock()
+        return DemoSource(TOPICS, rate=0.5, seed=9, clock=vc.clock, sleep=vc.sleep, limit=20)
+
+    ticks = list(source().batches(threading.Event()))
+    assert [line for tick in ticks for line in tick] == list(source().lines(threading.Event()))
+    assert sum(len(tick) for tick in ticks) == 20
+    # at half a post a second most 0.1 s ticks are empty: the collector hears of each one,
+    # so its flush timer runs between posts (sources.base.line_batches)
+    assert sum(1 for tick in ticks if not tick) > len(ticks) / 2

@@ -1058,6 +1058,13 @@ class DemoSource:
 
     def lines(self, stop: threading.Event) -> Iterator[bytes]:
         """Yield stream lines (bytes, no newline) until `stop` is set or `limit` is reached."""
+        for tick in self.batches(stop):
+            yield from tick
+
+    def batches(self, stop: threading.Event) -> Iterator[list[bytes]]:
+        """The lines a tick (0.1 s) at a time, an empty list for a tick without posts: the
+        collector takes these (sources.base.line_batches), so its flush timer runs on time
+        in a lull or at a low `--demo-rate` instead of waiting for the next post."""
         limit = self.limit
         if limit == 0:
             return
@@ -1079,19 +1086,19 @@ class DemoSource:
                 viral = gen.older_item(int(clock() * 1000) - 60_000, burst_cat, top=50)
                 gen.remember(burst_cat, viral)
             total = n_base + n_burst
+            tick: list[bytes] = []
             for i in range(total):
                 # Interleave burst tweets among ordinary ones.
                 if n_burst and gen.rng.random() * (total - i) < n_burst:
                     n_burst -= 1
-                    line = gen.line(clock(), burst_cat, viral)
+                    tick.append(gen.line(clock(), burst_cat, viral))
                 else:
-                    line = gen.line(clock())
-                yield line
+                    tick.append(gen.line(clock()))
                 emitted += 1
-                if limit is not None and emitted >= limit:
+                if limit is not None and emitted >= limit or i & 63 == 63 and stop.is_set():
+                    yield tick
                     return
-                if i & 63 == 63 and stop.is_set():
-                    return
+            yield tick
             remaining = deadline - clock()
             if remaining < -_MAX_LAG_S:
                 deadline = clock()  # consumer too slow: skip ahead instead of flooding
