@@ -25,6 +25,12 @@ def busier(snapshot: Snapshot, step: int) -> Snapshot:
     return replace(snapshot, total=snapshot.total + step, series=replace(series, counts=counts))
 
 
+def every_read_new(reader: FakeReader) -> None:
+    """Each read gives busier data than the one before (so each refresh changes the chart)."""
+    reads = iter(range(1, 1000))
+    reader.build = lambda window_s: busier(make_snapshot(window_s), next(reads))
+
+
 class DrawLog:
     """Which threads ran plotext (`chart.draw`) and how often the chart's worker started."""
 
@@ -48,8 +54,7 @@ class DrawLog:
 
 async def test_new_data_arrives_drawn_by_the_read_worker(reader: FakeReader, make_app: MakeApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     log = DrawLog(monkeypatch)
-    reads = iter(range(1, 1000))
-    reader.build = lambda window_s: busier(make_snapshot(window_s), next(reads))
+    every_read_new(reader)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -88,8 +93,7 @@ async def test_resize_and_mood_are_drawn_by_the_charts_worker(make_app: MakeApp,
 
 async def test_hidden_chart_is_not_predrawn(reader: FakeReader, make_app: MakeApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     log = DrawLog(monkeypatch)
-    reads = iter(range(1, 1000))
-    reader.build = lambda window_s: busier(make_snapshot(window_s), next(reads))
+    every_read_new(reader)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -117,8 +121,7 @@ async def test_a_new_border_title_keeps_the_rows(make_app: MakeApp) -> None:
 
 
 async def test_plotext_failing_in_the_read_worker_stops_nothing(reader: FakeReader, make_app: MakeApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    reads = iter(range(1, 1000))
-    reader.build = lambda window_s: busier(make_snapshot(window_s), next(reads))
+    every_read_new(reader)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

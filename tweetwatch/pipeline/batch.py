@@ -41,8 +41,12 @@ class PendingBatch:
     fresh_by_minute: dict[int, set[str]]
     """Ids the local memory had not seen, per minute (Redis's answer is taken out in `finish`)."""
     seen: Future[tuple[set[str], set[int]]] | None
-    """Redis's answer: ids it has counted already, and minutes past retention."""
-    check_skipped: bool = False
+    """Redis's answer: ids it has counted already, and minutes past retention. None when
+    there was nothing to ask, or Redis was known to be down (`check_skipped`)."""
+
+    @property
+    def check_skipped(self) -> bool:
+        return self.seen is None and self.tweet_count > 0
 
     @property
     def answered(self) -> bool:
@@ -89,8 +93,7 @@ class BatchAggregator:
         else:
             fresh_by_minute = {minute: set(ids) for minute, ids in ids_by_minute.items()}
         seen: Future[tuple[set[str], set[int]]] | None = None
-        skipped = bool(tweets) and self.skip_redis.is_set()
-        if tweets and not skipped:
+        if tweets and not self.skip_redis.is_set():
             clock_ms = max([t.created_ms for t in tweets])
             # joined here, not in `check`'s thread (see Store.prepare_joined)
             joined = {m: join_members(ids) for m, ids in fresh_by_minute.items() if ids}
@@ -102,7 +105,7 @@ class BatchAggregator:
                     seen.set_result(self._seen_in_redis(joined, clock_ms))
                 except Exception as exc:  # handed to `finish`, as from a thread
                     seen.set_exception(exc)
-        return PendingBatch(records, len(tweets), fresh_by_minute, seen, skipped)
+        return PendingBatch(records, len(tweets), fresh_by_minute, seen)
 
     def finish(self, pending: PendingBatch) -> Batch:
         """Second half of `aggregate`: waits for the Redis check, drops what it had seen and

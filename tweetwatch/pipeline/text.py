@@ -38,16 +38,19 @@ def tokenize(text: str) -> list[str]:
 def _tokens_of_folded(folded: str) -> list[str]:
     if folded.isascii():
         return folded.translate(_SEPARATORS).split()
-    return [
-        token
-        for run in _runs(folded)
-        for token in ((run.decode(),) if run.isascii() else _TOKEN.findall(run.decode("utf-8", "surrogatepass")))
-    ]
+    return [token for run in _runs(folded) for token in _tokens_of_run(run)]
 
 
 def _runs(folded: str) -> list[bytes]:
     """The runs of non-ASCII `folded` text (see `_SEPARATOR_BYTES`), as UTF-8."""
     return folded.encode("utf-8", "surrogatepass").translate(_SEPARATOR_BYTES).split()
+
+
+def _tokens_of_run(run: bytes) -> list[str]:
+    """The `\\w+` tokens of one run: the run itself when it is ASCII."""
+    if run.isascii():
+        return [run.decode()]
+    return _TOKEN.findall(run.decode("utf-8", "surrogatepass"))
 
 
 def count_tokens(texts: list[str]) -> Counter[str]:
@@ -82,11 +85,8 @@ def _count_distinct(texts: list[str]) -> Counter[str]:
     if len(plain) < len(texts):
         wide = "\n".join([text for text in texts if not text.isascii()])
         for run, n in Counter(_runs(_fold(wide))).items():
-            if run.isascii():
-                counts[run.decode()] += n
-            else:
-                for token in _TOKEN.findall(run.decode("utf-8", "surrogatepass")):
-                    counts[token] += n
+            for token in _tokens_of_run(run):
+                counts[token] += n
     return counts
 
 
