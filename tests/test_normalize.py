@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from tweetwatch.pipeline.model import Control, Reject, Tweet
-from tweetwatch.pipeline.normalize import normalize_line
+from tweetwatch.pipeline.normalize import normalize_line, normalize_lines
 from tweetwatch.pipeline.timeparse import parse_iso_time, parse_v1_time, snowflake_ms
 
 from support import FIXTURES
@@ -105,6 +105,16 @@ def test_blank_and_crlf_lines() -> None:
     assert normalize_line(b"   ") == []
     (tweet,) = normalize_line(b'{"data": {"id": "1377650090978992131", "text": "hi"}}\r\n')
     assert isinstance(tweet, Tweet)
+
+
+def test_normalize_lines_is_normalize_line_in_order_with_rejects_located() -> None:
+    lines = [*(FIXTURES / "v1_mixed.jsonl").read_bytes().splitlines(), b"", b"{",
+             *(FIXTURES / "v2_mixed.jsonl").read_bytes().splitlines(), b"null"]
+    records: list = [Control("already there")]
+    rejected = normalize_lines(lines, records)
+    assert records[1:] == [r for line in lines for r in normalize_line(line)]
+    expected = [(i, out[0]) for i, line in enumerate(lines) if (out := normalize_line(line)) and isinstance(out[0], Reject)]
+    assert rejected == expected and len(expected) >= 3
 
 
 def test_missing_created_at_falls_back_to_snowflake() -> None:

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError
 from tweetwatch.pipeline.aggregate import Aggregator, Delta
 from tweetwatch.pipeline.batch import BatchAggregator, PendingBatch
-from tweetwatch.pipeline.model import Record, Reject
-from tweetwatch.pipeline.normalize import normalize_line
+from tweetwatch.pipeline.model import Record
+from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source, line_batches, where
 from tweetwatch.store.redis_store import Store
@@ -151,14 +151,11 @@ class Collector:
         try:
             for batch in line_batches(self.source, self.stop_event):
                 stats.lines += len(batch)
-                for index, line in enumerate(batch):
-                    out = normalize_line(line)
-                    if out:
-                        records += out
-                        if out[0].__class__ is Reject and rejects_logged < REJECTS_LOGGED:
-                            rejects_logged += 1
-                            place = where(self.source, back=len(batch) - 1 - index)
-                            log.warning("rejected %s: %s", place, out[0].reason)  # type: ignore[union-attr]
+                rejected = normalize_lines(batch, records)
+                for index, reject in rejected[: REJECTS_LOGGED - rejects_logged]:
+                    rejects_logged += 1
+                    place = where(self.source, back=len(batch) - 1 - index)
+                    log.warning("rejected %s: %s", place, reject.reason)
                 if pending is not None and (pending.answered or not batch):  # answered, or the source idles
                     answered, pending = pending, None
                     self._absorb(answered)

@@ -20,37 +20,41 @@ from __future__ import annotations
 import msgspec
 
 from tweetwatch.pipeline.model import Tweet
-from tweetwatch.pipeline.timeparse import v2_created_ms
+from tweetwatch.pipeline.timeparse import memoized_ms, v2_created_ms
 
 PREFIX = b'{"data":'
 """X writes `data` first; lines that start otherwise take the general path."""
 
 
-class _Text(msgspec.Struct):
+# The schema. `gc=False` throughout: decoded JSON cannot form a reference cycle, and structs
+# the cyclic GC does not track are cheaper to make (~13% of the decoding time).
+
+
+class _Text(msgspec.Struct, gc=False):
     text: str
 
 
-class _Hashtag(msgspec.Struct):
+class _Hashtag(msgspec.Struct, gc=False):
     tag: str
 
 
-class _Mention(msgspec.Struct):
+class _Mention(msgspec.Struct, gc=False):
     username: str
 
 
-class _Entities(msgspec.Struct):
+class _Entities(msgspec.Struct, gc=False):
     hashtags: list[_Hashtag] = []
     mentions: list[_Mention] = []
     urls: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     """Only whether the key is there matters (a post with links)."""
 
 
-class _Reference(msgspec.Struct):
+class _Reference(msgspec.Struct, gc=False):
     type: str
     id: str
 
 
-class _Data(msgspec.Struct):
+class _Data(msgspec.Struct, gc=False):
     id: str
     text: str
     id_str: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
@@ -63,33 +67,34 @@ class _Data(msgspec.Struct):
     note_tweet: _Text | None = None
 
 
-class _IncludedTweet(msgspec.Struct):
+class _IncludedTweet(msgspec.Struct, gc=False):
     id: str
     text: str
     note_tweet: _Text | None = None
 
 
-class _IncludedUser(msgspec.Struct):
+class _IncludedUser(msgspec.Struct, gc=False):
     id: str
     username: str | None = None
 
 
-class _Includes(msgspec.Struct):
+class _Includes(msgspec.Struct, gc=False):
     tweets: list[_IncludedTweet] = []
     users: list[_IncludedUser] = []
 
 
-class _Rule(msgspec.Struct):
+class _Rule(msgspec.Struct, gc=False):
     tag: str | None = None
 
 
-class _Line(msgspec.Struct):
+class _Line(msgspec.Struct, gc=False):
     data: _Data
     includes: _Includes | None = None
     matching_rules: list[_Rule] | None = None
 
 
 _DECODER = msgspec.json.Decoder(_Line)
+_UNSET = msgspec.UNSET
 _ONE_TAG: dict[str, tuple[str, ...]] = {}
 """Interned one-tag tuples (most lines match one rule): no allocation, and equal tags share
 one tuple object, which later dict lookups compare by identity."""
@@ -103,12 +108,14 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
         return None
     data = parsed.data
     tweet_id = data.id
-    if not 0 < len(tweet_id) <= 64 or data.id_str is not msgspec.UNSET:
+    if not 0 < len(tweet_id) <= 64 or data.id_str is not _UNSET:
         return None
-    created_ms = v2_created_ms(data.created_at, tweet_id)
+    created_ms = memoized_ms(data.created_at)  # type: ignore[arg-type]
     if created_ms is None:
-        return None
-    text = data.note_tweet.text if data.note_tweet is not None else data.text
+        created_ms = v2_created_ms(data.created_at, tweet_id)
+        if created_ms is None:
+            return None
+    text = data.text if data.note_tweet is None else data.note_tweet.text
     includes = parsed.includes
     retweeted_text = quoted_text = None
     is_retweet = is_quote = is_reply = False
@@ -130,14 +137,24 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
             hashtags = tuple([h.tag[:140] for h in entities.hashtags])
         if entities.mentions:
             mentions = tuple([m.username[:140] for m in entities.mentions])
-        has_link = has_link or entities.urls is not msgspec.UNSET
+        has_link = has_link or entities.urls is not _UNSET
     author = data.author_id or None
+    author_name = None
+    if author is not None:
+        if includes is not None:
+            for user in includes.users:
+                if user.id == author:
+                    author_name = user.username[:64] if user.username else None
+                    break
+        author = author[:64]
+    lang = data.lang
+    rules = parsed.matching_rules
     return Tweet(  # positional, in field order (see normalize._v2_tweet)
         tweet_id,
         created_ms,
         text,
-        data.lang[:16] if data.lang else None,
-        author[:64] if author else None,
+        lang[:16] if lang else None,
+        author,
         hashtags,
         mentions,
         is_retweet,
@@ -146,8 +163,8 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
         has_link,
         retweeted_text,
         quoted_text,
-        _rule_tags(parsed.matching_rules),
-        _username(includes, author),
+        _rule_tags(rules) if rules else None,
+        author_name,
     )
 
 
@@ -156,14 +173,6 @@ def _included_text(includes: _Includes | None, wanted: str) -> str | None:
         for tweet in includes.tweets:
             if tweet.id == wanted:
                 return tweet.note_tweet.text if tweet.note_tweet is not None else tweet.text
-    return None
-
-
-def _username(includes: _Includes | None, author: str | None) -> str | None:
-    if includes is not None and author is not None:
-        for user in includes.users:
-            if user.id == author:
-                return user.username[:64] if user.username else None
     return None
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.batch import BatchAggregator
 from tweetwatch.pipeline.model import Record
-from tweetwatch.pipeline.normalize import normalize_line
+from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source
 from tweetwatch.store.raw_stream import RawEntry, RawStream
@@ -222,9 +222,7 @@ class Processor:
             if self._batches is None:
                 return  # no topics yet; the entries stay pending and are claimed again later
         records: list[Record] = []
-        for entry in entries:
-            if entry.line is not None:
-                records.extend(normalize_line(entry.line))
+        normalize_lines([entry.line for entry in entries if entry.line is not None], records)
         batch = self._batches.aggregate(records)
         if not batch.checked_in_redis:
             raise StoreUnavailable("Redis became unreachable during a batch")
