@@ -159,3 +159,30 @@ def test_column_widths_share_and_shrink() -> None:
     assert widths_for(rows, total=20, flex=0, flex_min=4) == [12, 6]
     line = row([Text("a-very-long-topic-name"), "12,345"], [12, 6], ["left", "right"])
     assert line.plain == "a-very-long…  12,345"
+
+
+@pytest.mark.parametrize("width", [0, 3, 9, 12, 30])
+@pytest.mark.parametrize(
+    "line",
+    [
+        Text("plain, no spans"),
+        Text("styled whole", style="bold"),
+        Text.assemble(("red ", "red"), "none ", ("on blue", "white on blue"), (" 世界🙂", "italic")),
+        row([Text("topic", style="cyan"), "1,234", Text("x", style="dim")], [8, 6, 3], ["left", "right", "left"]),
+        Text(""),
+    ],
+)
+def test_styled_strip_is_textual_s_conversion_in_one_strip(line: Text, width: int) -> None:
+    from rich.style import Style
+    from textual.strip import Strip
+
+    from tweetwatch.tui.columns import styled_strip
+
+    console = Console(width=200, color_system="truecolor", file=io.StringIO())
+    base = Style.parse("#e0e0e0 on #101820")
+    strip = Strip(list(line.render(console)))
+    expected = strip.apply_style(base).adjust_cell_length(width, base)
+    for got in (styled_strip(line.render(console), line.cell_len, base, width),
+                styled_strip(strip, strip.cell_length, base, width)):
+        assert got.cell_length == expected.cell_length == width
+        assert list(got) == list(expected)
