@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import reference_speed  # noqa: E402
 from tweetwatch.sources.demo import virtual_time_source, write_lines  # noqa: E402
 
 TOPICS = [("trump", ["trump", "realdonaldtrump"]), ("biden", ["biden", "joebiden"])]
@@ -68,11 +69,13 @@ def main() -> int:
         if args.no_sentiment:
             cmd += ["--no-sentiment"]
         pin = None if args.core is None else (lambda: os.sched_setaffinity(0, {args.core}))
+        speed_before = reference_speed(args.core)
         cpu_before = os.times()
         started = time.perf_counter()
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT, preexec_fn=pin)
         elapsed = time.perf_counter() - started
         cpu_after = os.times()
+        speed_after = reference_speed(args.core)
         cpu_s = (cpu_after.children_user - cpu_before.children_user
                  + cpu_after.children_system - cpu_before.children_system)
         if result.returncode != 0:
@@ -103,6 +106,8 @@ def main() -> int:
           f"{total / cpu_s:,.0f} tweets per CPU-second")
     if steady:
         print(f"collector steady: {sum(steady) / len(steady):,.0f} tweets/s (mean of its 2 s status lines)")
+    print(f"machine speed   : {speed_before / 1000:,.1f}k / {speed_after / 1000:,.1f}k reference rounds/s "
+          f"before / after (bench/common.py reference_speed; the host's load moves it by up to 1.6x)")
     return 0
 
 
