@@ -223,7 +223,7 @@ def time_render(snapshot: Snapshot, refreshes: int = 50, size: tuple[int, int] =
             figures.sort()
         n = len(times)
         print(f"render {w}x{h} {label:<24}: p50 {times[n // 2]:.1f} ms, p95 {times[int(n * 0.95)]:.1f} ms, "
-              f"max {times[-1]:.1f} ms = chart drawing p50 {draw_times[n // 2]:.1f} ms + UI thread p50 "
+              f"max {times[-1]:.1f} ms; of it chart drawing p50 {draw_times[n // 2]:.1f} ms, UI thread p50 "
               f"{ui_times[n // 2]:.1f} ms, p95 {ui_times[int(n * 0.95)]:.1f} ms (CPU p50 {cpu[n // 2]:.1f} ms); "
               f"{per_frame:,} bytes/refresh ({n} refreshes, changed data)")
 

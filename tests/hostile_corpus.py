@@ -81,6 +81,9 @@ def build(directory: Path) -> list[tuple[Case, Path]]:
                 "hashtags": [{"tag": ["a"]}, {"tag": "ok"}, {"tag": {"x": 1}}, "bare"],
                 "mentions": [{"username": 5}], "urls": "no"}),
         ]) + b"\n", 2),
+        Case("empty_author", json.dumps({  # a user with id "" named by an empty author_id
+            "data": {"id": str(BASE_ID + 3003), "text": "trump nobody", "author_id": ""},
+            "includes": {"users": [{"id": "", "username": "ghost"}]}}).encode() + b"\n", 1),
         Case("missing_fields", b'{"data": {"text": "no id trump"}}\n{"data": {"id": "1377650090978992555"}}\n', 0, rejected=2),
         Case("unknown_types", b'{"event": "follow"}\n{"friends": [1, 2]}\n{"limit": {"track": 3}}\n', 0, control=1, rejected=2),
         Case("duplicates", next_tweet("trump dup") * 0 + (tweet(900, "trump same") + b"\n") * 3, 1, duplicates=2),

@@ -107,14 +107,18 @@ def test_blank_and_crlf_lines() -> None:
     assert isinstance(tweet, Tweet)
 
 
-def test_normalize_lines_is_normalize_line_in_order_with_rejects_located() -> None:
+def test_normalize_lines_gives_every_line_s_records_in_order_with_rejects_located() -> None:
+    from tweetwatch.pipeline.normalize import normalize_line_generic
+
     lines = [*(FIXTURES / "v1_mixed.jsonl").read_bytes().splitlines(), b"", b"{",
              *(FIXTURES / "v2_mixed.jsonl").read_bytes().splitlines(), b"null"]
     records: list = [Control("already there")]
     rejected = normalize_lines(lines, records)
-    assert records[1:] == [r for line in lines for r in normalize_line(line)]
-    expected = [(i, out[0]) for i, line in enumerate(lines) if (out := normalize_line(line)) and isinstance(out[0], Reject)]
+    per_line = [normalize_line_generic(line) for line in lines]
+    assert records == [Control("already there"), *(r for out in per_line for r in out)]
+    expected = [(i, out[0]) for i, out in enumerate(per_line) if out and isinstance(out[0], Reject)]
     assert rejected == expected and len(expected) >= 3
+    assert sum(isinstance(r, Tweet) for r in records) >= 5
 
 
 def test_missing_created_at_falls_back_to_snowflake() -> None:

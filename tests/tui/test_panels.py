@@ -179,10 +179,10 @@ def test_styled_strip_is_textual_s_conversion_in_one_strip(line: Text, width: in
     from tweetwatch.tui.columns import styled_strip
 
     console = Console(width=200, color_system="truecolor", file=io.StringIO())
-    base = Style.parse("#e0e0e0 on #101820")
-    strip = Strip(list(line.render(console)))
-    expected = strip.apply_style(base).adjust_cell_length(width, base)
-    for got in (styled_strip(line.render(console), line.cell_len, base, width),
-                styled_strip(strip, strip.cell_length, base, width)):
-        assert got.cell_length == expected.cell_length == width
-        assert list(got) == list(expected)
+    for base in (Style.parse("#e0e0e0 on #101820"), Style()):
+        strip = Strip(list(line.render(console)))
+        expected = strip.apply_style(base).adjust_cell_length(width, base)
+        for got in (styled_strip(line.render(console), line.cell_len, base, width),
+                    styled_strip(strip, strip.cell_length, base, width)):
+            assert got.cell_length == expected.cell_length == width
+            assert list(got) == list(expected)

@@ -52,8 +52,8 @@ def normalize_lines(lines: Iterable[bytes | str], records: list[Record]) -> list
         if out:
             records += out
             first = out[0]
-            if first.__class__ is Reject:
-                rejected.append((index, first))  # type: ignore[arg-type]
+            if type(first) is Reject:
+                rejected.append((index, first))
     return rejected
 
 

@@ -105,7 +105,8 @@ and X writes the milliseconds as `.000`, so a stream brings about one new text a
 time that was plausible stays so (the limit only moves forward with the clock)."""
 memoized_ms = _MS_OF_STAMP.get
 """`created_at` text -> epoch ms when the memo knows it, else None: `v2_created_ms`'s first
-step, for a hot-path caller that saves the function call (the v2 fast path)."""
+step, for a hot-path caller that saves the function call (the v2 fast path). Bound to
+the dict object: `_MS_OF_STAMP` is only ever cleared, never replaced."""
 
 
 _SECOND_CACHE: dict[str, int] = {}

@@ -130,7 +130,8 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
             elif ref.type == "quoted":
                 is_quote, quoted_text = True, original
     entities = data.entities
-    hashtags = mentions = ()
+    hashtags: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
     has_link = "http" in text
     if entities is not None:
         if entities.hashtags:
@@ -138,15 +139,15 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
         if entities.mentions:
             mentions = tuple([m.username[:140] for m in entities.mentions])
         has_link = has_link or entities.urls is not _UNSET
-    author = data.author_id or None
-    author_name = None
-    if author is not None:
+    author_id = data.author_id
+    author = author_name = None
+    if author_id is not None:  # "" too: the general path looks it up as well
         if includes is not None:
             for user in includes.users:
-                if user.id == author:
+                if user.id == author_id:
                     author_name = user.username[:64] if user.username else None
                     break
-        author = author[:64]
+        author = author_id[:64] or None
     lang = data.lang
     rules = parsed.matching_rules
     return Tweet(  # positional, in field order (see normalize._v2_tweet)
@@ -163,7 +164,7 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
         has_link,
         retweeted_text,
         quoted_text,
-        _rule_tags(rules) if rules else None,
+        _rule_tags(rules),
         author_name,
     )
 

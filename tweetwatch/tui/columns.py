@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, Self
 
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -148,7 +148,7 @@ class TextLines(Widget):
             console = self.app.console
             lines = console.render_lines(content, console.options.update(width=max(width, 1), height=None),
                                          pad=False, new_lines=False)
-            strips = [Strip(s).apply_style(base).adjust_cell_length(width, base) for s in lines]
+            strips = [styled_strip(s, Segment.get_line_length(s), base, width) for s in lines]
             cached = _Lines(outer, None, strips, width, base, key)
         self._lines_cache = cached
         self._lines_stale = False
@@ -174,8 +174,11 @@ def styled_strip(segments: Iterable[Segment], length: int, base: Style, width: i
     """`Strip(segments, length).apply_style(base).adjust_cell_length(width, base)` made as
     one Strip (a Strip is costly to make: it sets up seven caches), the styles added in one
     pass: every line of every panel goes through here on each refresh."""
-    add = base.__add__
-    styled = [Segment(text, None if control else add(style), control) for text, style, control in segments]
+    if not base:  # apply_style leaves the segments as they are
+        styled = list(segments)
+    else:
+        add = base.__add__
+        styled = [Segment(text, None if control else add(style), control) for text, style, control in segments]
     if length > width:
         return Strip(styled, length).adjust_cell_length(width, base)
     if length < width:
