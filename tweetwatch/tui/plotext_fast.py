@@ -151,25 +151,12 @@ def get_lines(x: list[Any], y: list[Any], *other: list[Any]) -> list[list[Any]]:
     for x1, y1 in zip(x[1:], y[1:]):
         # get_line: a + 1 points from linspace(x0, x1, a + 1) truncated by int(), the last
         # one left out (it starts the next line)
-        dx, dy = x1 - x0, y1 - y0
-        ax, ay = abs(dx), abs(dy)
+        ax, ay = abs(x1 - x0), abs(y1 - y0)
         a = ax if ax > ay else ay
         counts.append(a)
         if a:
-            if ax == a:  # slope exactly +-1.0: x0 + k * slope is x0 +- k
-                xl.extend(range(x0, x1, 1 if dx > 0 else -1))
-            elif dx == 0:
-                xl.extend([x0] * a)
-            else:
-                slope = dx / a
-                xl.extend([int(x0 + k * slope) for k in range(a)])
-            if ay == a:
-                yl.extend(range(y0, y1, 1 if dy > 0 else -1))
-            elif dy == 0:
-                yl.extend([y0] * a)
-            else:
-                slope = dy / a
-                yl.extend([int(y0 + k * slope) for k in range(a)])
+            xl.extend(_line_steps(x0, x1, a))
+            yl.extend(_line_steps(y0, y1, a))
         x0, y0 = x1, y1
     xl.append(x[-1])
     yl.append(y[-1])
@@ -182,6 +169,18 @@ def get_lines(x: list[Any], y: list[Any], *other: list[Any]) -> list[list[Any]]:
         out.append(values[-1])
         lines.append(out)
     return lines
+
+
+def _line_steps(start: int, end: int, steps: int) -> Sequence[int]:
+    """One axis of plotext's `get_line`: the first `steps` of `steps + 1` points from
+    `start` to `end` (`linspace`), truncated by `int()`; `steps` >= |end - start|, > 0."""
+    delta = end - start
+    if delta == steps or delta == -steps:  # slope exactly +-1.0: start + k * slope is start +- k
+        return range(start, end, 1 if delta > 0 else -1)
+    if delta == 0:
+        return [start] * steps
+    slope = delta / steps
+    return [int(start + k * slope) for k in range(steps)]
 
 
 _SCALE = 10**8
