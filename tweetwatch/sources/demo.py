@@ -1095,7 +1095,7 @@ class DemoSource:
                 else:
                     tick.append(gen.line(clock()))
                 emitted += 1
-                if limit is not None and emitted >= limit or i & 63 == 63 and stop.is_set():
+                if (limit is not None and emitted >= limit) or (i & 63 == 63 and stop.is_set()):
                     yield tick
                     return
             yield tick

@@ -3,9 +3,9 @@ and from panels."""
 
 from __future__ import annotations
 
-from textual.message import Message
-
 from typing import TYPE_CHECKING
+
+from textual.message import Message
 
 from tweetwatch.store.snapshot import KeywordDetail, Snapshot
 
