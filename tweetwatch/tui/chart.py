@@ -205,7 +205,7 @@ class FrequencyChart(PlotextPlot, TextLines):
     (`content_key`).
     """
 
-    snapshot: reactive[Snapshot | None] = reactive(None)
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)  # repaints what changed itself
     mood: reactive[bool] = reactive(False)
     """Show per-minute sentiment lines instead of rates (`m`)."""
 
@@ -250,12 +250,15 @@ class FrequencyChart(PlotextPlot, TextLines):
         snapshot = self.snapshot
         if snapshot is None:
             self._data = None
-        elif self.mood:
-            self._data = mood_data(snapshot)
-            self.border_title = f"sentiment/min · {fmt.window_label(snapshot.window_s)}"
         else:
-            self._data = chart_data(snapshot)
-            self.border_title = f"{self._data.unit} · {fmt.window_label(snapshot.window_s)}"
+            if self.mood:
+                self._data = mood_data(snapshot)
+                title = f"sentiment/min · {fmt.window_label(snapshot.window_s)}"
+            else:
+                self._data = chart_data(snapshot)
+                title = f"{self._data.unit} · {fmt.window_label(snapshot.window_s)}"
+            if self.border_title != title:  # setting it repaints the whole panel, even unchanged
+                self.border_title = title
         self._request_drawing()
 
     def _message(self) -> Text | None:
@@ -331,7 +334,7 @@ class FrequencyChart(PlotextPlot, TextLines):
     def _put_on_screen(self, job: DrawJob, lines: Sequence[Text | Strip]) -> None:
         self._drawn = (job, lines)
         self._drawings += 1
-        self.refresh()
+        self.refresh_lines()
 
     def content_key(self) -> object:
         message = self._message()

@@ -16,7 +16,7 @@ from rich.console import RenderableType
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -109,6 +109,8 @@ class TextLines(Widget):
 
     _lines_cache: _Lines | None = None
     _lines_stale = False
+    _lines_drawn = False
+    """Whether Textual has drawn rows of `_lines_cache` (it never draws a hidden panel's)."""
 
     def content_lines(self, width: int, height: int) -> Sequence[Text | Strip] | RenderableType:
         raise NotImplementedError
@@ -122,6 +124,33 @@ class TextLines(Widget):
     def refresh(self, *args: Any, **kwargs: Any) -> Self:
         self._lines_stale = True
         return super().refresh(*args, **kwargs)
+
+    def refresh_lines(self) -> None:
+        """New content of the same shape: repaint only the rows that differ from the ones on
+        screen. Textual then renders and sends just those rows (a `refresh()` renders every
+        row of the panel, borders included, and the terminal gets them all again): the
+        chart's rows left of the newest bucket, a table's headings. Falls back to
+        `refresh()` when the rows on screen are not known (not drawn since the last
+        refresh, hidden: a hidden panel then costs nothing per refresh) or the size or
+        style changed."""
+        shown = self._lines_cache
+        if (
+            shown is None
+            or self._lines_stale
+            or not self._lines_drawn
+            or shown.outer != self.outer_size
+            or shown.width != self.content_size.width
+            or shown.base != self.rich_style
+        ):
+            self.refresh()
+            return
+        fresh = self._make_lines()
+        changed = _changed_rows(shown, fresh)
+        self._lines_cache = fresh
+        if changed:
+            self._lines_drawn = False
+            width = fresh.width
+            super().refresh(*(Region(0, y, width, n) for y, n in changed))
 
     def _lines(self) -> _Lines:
         cached = self._lines_cache
@@ -138,24 +167,26 @@ class TextLines(Widget):
             ):
                 self._lines_stale = False
                 return cached
+        cached = self._lines_cache = self._make_lines()
+        self._lines_stale = False
+        return cached
+
+    def _make_lines(self) -> _Lines:
         width, height = self.content_size
         base = self.rich_style
         key = self.content_key()
         content = self.content_lines(max(width, 1), height)
         if isinstance(content, list):
-            cached = _Lines(outer, content, [None] * len(content), width, base, key)
-        else:
-            console = self.app.console
-            lines = console.render_lines(content, console.options.update(width=max(width, 1), height=None),
-                                         pad=False, new_lines=False)
-            strips = [styled_strip(s, Segment.get_line_length(s), base, width) for s in lines]
-            cached = _Lines(outer, None, strips, width, base, key)
-        self._lines_cache = cached
-        self._lines_stale = False
-        return cached
+            return _Lines(self.outer_size, content, [None] * len(content), width, base, key)
+        console = self.app.console
+        lines = console.render_lines(content, console.options.update(width=max(width, 1), height=None),
+                                     pad=False, new_lines=False)
+        strips: list[Strip | None] = [styled_strip(s, Segment.get_line_length(s), base, width) for s in lines]
+        return _Lines(self.outer_size, None, strips, width, base, key)
 
     def render_line(self, y: int) -> Strip:
         _outer, content, strips, width, base, _key = self._lines()
+        self._lines_drawn = True
         if y >= len(strips):
             return Strip.blank(width, base)
         strip = strips[y]
@@ -168,6 +199,35 @@ class TextLines(Widget):
                 strip = styled_strip(line.render(self.app.console), line.cell_len, base, width)
             strips[y] = strip
         return strip
+
+
+def _changed_rows(shown: _Lines, fresh: _Lines) -> list[tuple[int, int]]:
+    """Runs of rows `(first, count)` where `fresh` differs from `shown`; rows that are the
+    same take over `shown`'s strips (converted once, and Textual's per-strip caches with
+    them)."""
+    old_rows: Sequence[Text | Strip | None] = shown.content if shown.content is not None else shown.strips
+    new_rows: Sequence[Text | Strip | None] = fresh.content if fresh.content is not None else fresh.strips
+    changed: list[tuple[int, int]] = []
+    for y in range(max(len(old_rows), len(new_rows))):
+        if y < len(old_rows) and y < len(new_rows) and _same_row(old_rows[y], new_rows[y]):
+            fresh.strips[y] = shown.strips[y]
+        elif changed and sum(changed[-1]) == y:
+            changed[-1] = (changed[-1][0], changed[-1][1] + 1)
+        else:
+            changed.append((y, 1))
+    return changed
+
+
+def _same_row(old: Text | Strip | None, new: Text | Strip | None) -> bool:
+    """Whether two rows draw the same. `Text.__eq__` leaves out the base style, so it is
+    compared here as well."""
+    if old is new:
+        return True
+    if isinstance(old, Text) and isinstance(new, Text):
+        return old.plain == new.plain and old.style == new.style and old.spans == new.spans
+    if isinstance(old, Strip) and isinstance(new, Strip):
+        return old == new
+    return False
 
 
 def styled_strip(segments: Iterable[Segment], length: int, base: Style, width: int) -> Strip:

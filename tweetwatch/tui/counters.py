@@ -80,14 +80,18 @@ def counters_table(snapshot: Snapshot | None, width: int = 78) -> Text:
 class CountersPanel(columns.TextLines):
     """Renders `snapshot` (bound to the app's displayed snapshot) as a counter table."""
 
-    snapshot: reactive[Snapshot | None] = reactive(None)
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)  # repaints what changed itself
 
     def on_mount(self) -> None:
         self.border_title = "counters"
 
     def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
-        # Only a different number of rows moves the panels below; otherwise just repaint.
-        self.refresh(layout=_row_count(old) != _row_count(new))
+        # Only a different number of rows moves the panels below; otherwise just repaint
+        # the rows that changed.
+        if _row_count(old) != _row_count(new):
+            self.refresh(layout=True)
+        else:
+            self.refresh_lines()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return _row_count(self.snapshot)

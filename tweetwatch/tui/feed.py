@@ -133,7 +133,10 @@ class FeedList(columns.TextLines):
     def show(self, snapshot: Snapshot | None) -> None:
         old = self.snapshot
         self.snapshot = snapshot
-        self.refresh(layout=_entry_count(old) != _entry_count(snapshot))
+        if _entry_count(old) != _entry_count(snapshot):
+            self.refresh(layout=True)
+        else:
+            self.refresh_lines()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         n = _entry_count(self.snapshot)
@@ -148,7 +151,7 @@ def _entry_count(snapshot: Snapshot | None) -> int:
 
 
 class FeedPanel(VerticalScroll, can_focus=True):
-    snapshot: reactive[Snapshot | None] = reactive(None)
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)  # its list repaints what changed
 
     def compose(self) -> ComposeResult:
         yield FeedList(id="feed-body")
@@ -167,4 +170,6 @@ class FeedPanel(VerticalScroll, can_focus=True):
             return
         self.query_one(FeedList).show(self.snapshot)
         count = _entry_count(self.snapshot)
-        self.border_subtitle = f"{count} newest" if count else ""
+        subtitle = f"{count} newest" if count else ""
+        if self.border_subtitle != subtitle:  # setting it repaints the whole panel, even unchanged
+            self.border_subtitle = subtitle

@@ -116,7 +116,7 @@ def tiered_cloud(snapshot: Snapshot | None, width: int, height: int | None = Non
 class KeywordsPanel(columns.TextLines, can_focus=True):
     """Renders the top keywords of every topic in `snapshot`, as a table or a cloud."""
 
-    snapshot: reactive[Snapshot | None] = reactive(None)
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)  # repaints what changed itself
     mode: reactive[str] = reactive("table")
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -135,7 +135,10 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
     def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
         # Counts change every refresh; the panel's height only with the number of words
         # (table) or topics (clouds), and only then do the panels around it move.
-        self.refresh(layout=self._height_of(old) != self._height_of(new))
+        if self._height_of(old) != self._height_of(new):
+            self.refresh(layout=True)
+        else:
+            self.refresh_lines()
 
     def cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
