@@ -197,3 +197,20 @@ def test_same_row_sees_the_base_style() -> None:
     styled.stylize("red", 0, 1)
     assert not _same_row(Text("abc"), styled)
     assert not _same_row(Text("abc"), Strip.blank(3))
+
+
+async def test_ctrl_l_redraws_what_something_else_wrote_over() -> None:
+    """Refreshes repaint only changed rows, so junk another program wrote to the terminal
+    would stay where the data does not move; ctrl+l sends every cell again."""
+    reader = FakeReader()
+    app = make_terminal_app(reader)
+    async with app.run_test(size=SIZE) as pilot:
+        await read(pilot, reader, 0)
+        clean = cells(app.terminal.screen)
+        app.terminal.stream.feed("\x1b[11;3HBroadcast message from root: going down\x1b[30;60Hjunk")
+        await read(pilot, reader, 1)
+        assert "Broadcast message" in "\n".join(app.terminal.screen.display)
+        await pilot.press("ctrl+l")
+        await pilot.pause(0.1)
+        await read(pilot, reader, 0)  # the data of `clean` again
+        assert cells(app.terminal.screen) == clean

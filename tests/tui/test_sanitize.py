@@ -28,12 +28,37 @@ from tweetwatch.sanitize import clean_text
         ("abc\u202edcba", "abcdcba"),  # RLO
         ("\u2066iso\u2069 \u202aemb\u202c", "iso emb"),
         ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),  # ZWJ sequences survive
+        ("vote 🗳\ufe0f ❤\ufe0f 👍🏽 ✍\ufe0e", "vote 🗳 ❤ 👍 ✍"),  # width modifiers do not
         ("trailing esc\x1b", "trailing esc"),
         ("", ""),
     ],
 )
 def test_clean_text(raw: str, clean: str) -> None:
     assert clean_text(raw) == clean
+
+
+@pytest.mark.parametrize(
+    ("raw", "tmux_width"),
+    [  # cursor column after printing the cleaned text in tmux 3.3a (TERM=screen, 80x20)
+        ("👁\ufe0f\u200d🗨\ufe0f", 1),
+        ("❤\ufe0f", 1),
+        ("🗳\ufe0f", 1),
+        ("👍🏽", 2),
+        ("🏳\ufe0f\u200d🌈", 1),
+        ("👨\u200d👩\u200d👧", 2),
+        ("👩\u200d💻", 2),
+        ("✅", 2),
+        ("🇺🇸", 2),
+        ("한", 2),
+    ],
+)
+def test_cleaned_emoji_are_as_wide_for_rich_as_for_the_terminal(raw: str, tmux_width: int) -> None:
+    """Textual lays rows out by Rich's cell widths; where the terminal counts otherwise, the
+    row shifts and leaves stray cells. Measured in tmux, which disagreed with Rich on each
+    raw string above that has a modifier."""
+    from rich.cells import cell_len
+
+    assert cell_len(clean_text(raw)) == tmux_width
 
 
 def test_result_never_contains_controls() -> None:

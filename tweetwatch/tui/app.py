@@ -284,6 +284,12 @@ class DashboardApp(App[None]):
     def action_refresh_now(self) -> None:
         self._request_read()
 
+    def action_redraw(self) -> None:
+        """Send every cell again. New data repaints only the rows that changed, so anything
+        else that wrote to the terminal (a `wall` message, a stray background job) would
+        stay on screen until then."""
+        self.refresh()
+
     def action_slower(self) -> None:
         self._set_interval(step_interval(self.refresh_s, +1))
 

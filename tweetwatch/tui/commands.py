@@ -28,6 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("q", "ctrl+c"), "q  ctrl+c", "quit", "Quit"),
     Command(("p", "space"), "p  space", "toggle_pause", "Pause / resume the display"),
     Command(("r",), "r", "refresh_now", "Refresh now"),
+    Command(("ctrl+l",), "ctrl+l", "redraw", "Redraw the screen"),
     Command(("plus",), "+", "slower", "Refresh less often (longer interval)"),
     Command(("minus",), "-", "faster", "Refresh more often (shorter interval)"),
     Command(("w",), "w", "cycle_window", "Cycle the time window (1m, 5m, 15m, 1h)"),
