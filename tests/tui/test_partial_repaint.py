@@ -214,3 +214,23 @@ async def test_ctrl_l_redraws_what_something_else_wrote_over() -> None:
         await pilot.pause(0.1)
         await read(pilot, reader, 0)  # the data of `clean` again
         assert cells(app.terminal.screen) == clean
+
+
+def test_changed_rows_come_as_runs_and_unchanged_rows_keep_their_strips() -> None:
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.geometry import Size
+
+    from tweetwatch.tui.columns import _changed_rows, _Lines
+
+    def lines(rows: str) -> _Lines:
+        return _Lines(Size(7, 7), [Text(r) for r in rows], [Strip([Segment(r)]) for r in rows], 5, Style(), None)
+
+    shown = lines("abcde")
+    fresh = lines("aXYdZ")
+    assert _changed_rows(shown, fresh) == [(1, 2), (4, 1)]
+    assert fresh.strips[0] is shown.strips[0] and fresh.strips[3] is shown.strips[3]
+    assert fresh.strips[1] is not shown.strips[1]
+    assert _changed_rows(lines("abc"), lines("abcde")) == [(3, 2)]  # rows added
+    assert _changed_rows(lines("abcde"), lines("ab")) == [(2, 3)]  # rows gone: blanked
+    assert _changed_rows(lines("abc"), lines("abc")) == []

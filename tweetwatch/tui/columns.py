@@ -211,8 +211,10 @@ def _changed_rows(shown: _Lines, fresh: _Lines) -> list[tuple[int, int]]:
     for y in range(max(len(old_rows), len(new_rows))):
         if y < len(old_rows) and y < len(new_rows) and _same_row(old_rows[y], new_rows[y]):
             fresh.strips[y] = shown.strips[y]
-        elif changed and sum(changed[-1]) == y:
-            changed[-1] = (changed[-1][0], changed[-1][1] + 1)
+            continue
+        first, count = changed[-1] if changed else (-1, 0)
+        if first + count == y:  # the row below a changed run: the run grows
+            changed[-1] = (first, count + 1)
         else:
             changed.append((y, 1))
     return changed
