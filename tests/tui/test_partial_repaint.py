@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.drivers.headless_driver import HeadlessDriver
 from textual.pilot import Pilot
 from textual.strip import Strip
-from tui_fakes import BIDEN_KEYWORDS, FEED, TRUMP_KEYWORDS, FakeReader, fixed_clock, make_snapshot, settle
+from tui_fakes import BIDEN_KEYWORDS, FEED, MIX, TRUMP_KEYWORDS, FakeReader, fixed_clock, make_snapshot, settle
 
 import tweetwatch.tui
 from tweetwatch.store.snapshot import Snapshot
@@ -66,7 +66,8 @@ class TerminalApp(DashboardApp):
 
 def moved(i: int, window_s: int = 300) -> Snapshot:
     """The `i`-th read of a busy stream: counts grow, two keywords swap ranks every other
-    read, a post enters the feed, the newest chart bucket moves (within the y range)."""
+    read, a post enters the feed, the newest chart bucket moves (within the y range), the
+    stream mix's shares and hashtag counts move."""
     trump = [(w, n + 3 * i * (len(TRUMP_KEYWORDS) - k)) for k, (w, n) in enumerate(TRUMP_KEYWORDS)]
     if i % 2:
         trump[1], trump[2] = trump[2], trump[1]
@@ -77,7 +78,9 @@ def moved(i: int, window_s: int = 300) -> Snapshot:
                              trump_keywords=tuple(trump), biden_keywords=BIDEN_KEYWORDS, feed=feed)
     series = snapshot.series
     counts = {key: values[:-1] + (min(values) + i,) for key, values in series.counts.items()}
-    return replace(snapshot, series=replace(series, counts=counts))
+    mix = replace(MIX, tweets=MIX.tweets + 10 * (i // 2), retweets=MIX.retweets + 7 * i,  # the post count:
+                  hashtags=tuple((tag, n + i) for tag, n in MIX.hashtags))  # every other read
+    return replace(snapshot, series=replace(series, counts=counts), mix=mix)
 
 
 def make_terminal_app(reader: FakeReader) -> TerminalApp:
@@ -123,7 +126,7 @@ async def terminal_after(steps: range, keys: str) -> tuple[list[list[tuple[str, 
 
 
 async def test_partial_repaints_leave_the_terminal_as_a_full_repaint_does() -> None:
-    for keys in ("", "c", "v"):  # the default view, the keyword clouds, the live feed
+    for keys in ("", "c", "v", "vv"):  # the default view, the keyword clouds, the live feed, the stream mix
         repainted, last_refresh, whole_screen = await terminal_after(range(6), keys)
         fresh, _, _ = await terminal_after(range(5, 6), keys)
         text = ["".join(c[0] for c in row) for row in repainted]

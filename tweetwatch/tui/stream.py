@@ -86,15 +86,21 @@ def stream_lines(snapshot: Snapshot | None, width: int) -> list[Text]:
 class StreamPanel(columns.TextLines):
     """Built when drawn, so while another view is shown it costs nothing per refresh."""
 
-    snapshot: reactive[Snapshot | None] = reactive(None)
+    snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)  # repaints what changed itself
 
     def on_mount(self) -> None:
         self.border_title = "stream mix"
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         if snapshot is not None:
-            self.border_title = f"stream mix · {fmt.window_label(snapshot.window_s)}"
-            self.border_subtitle = f"{fmt.count(snapshot.mix.tweets)} posts"
+            # Setting a border text repaints the whole panel, even unchanged: only on a change.
+            title = f"stream mix · {fmt.window_label(snapshot.window_s)}"
+            subtitle = f"{fmt.count(snapshot.mix.tweets)} posts"
+            if self.border_title != title:
+                self.border_title = title
+            if self.border_subtitle != subtitle:
+                self.border_subtitle = subtitle
+        self.refresh_lines()
 
     def content_lines(self, width: int, height: int) -> list[Text]:
         return stream_lines(self.snapshot, width)
