@@ -27,7 +27,7 @@ from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import ALL, Series, Snapshot
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui import plotext_fast
-from tweetwatch.tui.columns import TextLines
+from tweetwatch.tui.columns import TextLines, set_border_text
 from tweetwatch.tui.palette import ALL_COLOR, topic_color
 
 log = logging.getLogger(__name__)
@@ -257,8 +257,7 @@ class FrequencyChart(PlotextPlot, TextLines):
             else:
                 self._data = chart_data(snapshot)
                 title = f"{self._data.unit} · {fmt.window_label(snapshot.window_s)}"
-            if self.border_title != title:  # setting it repaints the whole panel, even unchanged
-                self.border_title = title
+            set_border_text(self, title=title)
         self._request_drawing()
 
     def _message(self) -> Text | None:

@@ -125,24 +125,25 @@ class TextLines(Widget):
         self._lines_stale = True
         return super().refresh(*args, **kwargs)
 
-    def refresh_lines(self) -> None:
-        """New content of the same shape: repaint only the rows that differ from the ones on
-        screen. Textual then renders and sends just those rows (a `refresh()` renders every
-        row of the panel, borders included, and the terminal gets them all again): the
-        chart's rows left of the newest bucket, a table's headings. Falls back to
-        `refresh()` when the rows on screen are not known (not drawn since the last
-        refresh, hidden: a hidden panel then costs nothing per refresh) or the size or
-        style changed."""
+    def refresh_lines(self, *, layout: bool = False) -> None:
+        """New content: repaint only the rows that differ from the ones on screen. Textual
+        then renders and sends just those rows (a `refresh()` renders every row of the
+        panel, borders included, and the terminal gets them all again): the chart's rows
+        left of the newest bucket, a table's headings stay. Falls back to `refresh()` when
+        the rows on screen are not known (not drawn since the last refresh, hidden: a
+        hidden panel then costs nothing per refresh), the size or style changed, or
+        `layout` says the panel's height changes (then `refresh(layout=True)`)."""
         shown = self._lines_cache
         if (
-            shown is None
+            layout
+            or shown is None
             or self._lines_stale
             or not self._lines_drawn
             or shown.outer != self.outer_size
             or shown.width != self.content_size.width
             or shown.base != self.rich_style
         ):
-            self.refresh()
+            self.refresh(layout=layout)
             return
         fresh = self._make_lines()
         changed = _changed_rows(shown, fresh)
@@ -199,6 +200,16 @@ class TextLines(Widget):
                 strip = styled_strip(line.render(self.app.console), line.cell_len, base, width)
             strips[y] = strip
         return strip
+
+
+def set_border_text(widget: Widget, *, title: str | None = None, subtitle: str | None = None) -> None:
+    """Set the border title / subtitle given, only where it differs: Textual repaints the
+    whole widget whenever one is set, even to the same text, which would undo repainting
+    only the changed rows."""
+    if title is not None and widget.border_title != title:
+        widget.border_title = title
+    if subtitle is not None and widget.border_subtitle != subtitle:
+        widget.border_subtitle = subtitle
 
 
 def _changed_rows(shown: _Lines, fresh: _Lines) -> list[tuple[int, int]]:

@@ -86,12 +86,8 @@ class CountersPanel(columns.TextLines):
         self.border_title = "counters"
 
     def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
-        # Only a different number of rows moves the panels below; otherwise just repaint
-        # the rows that changed.
-        if _row_count(old) != _row_count(new):
-            self.refresh(layout=True)
-        else:
-            self.refresh_lines()
+        # Only a different number of rows moves the panels below.
+        self.refresh_lines(layout=_row_count(old) != _row_count(new))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return _row_count(self.snapshot)

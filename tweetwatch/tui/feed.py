@@ -133,10 +133,7 @@ class FeedList(columns.TextLines):
     def show(self, snapshot: Snapshot | None) -> None:
         old = self.snapshot
         self.snapshot = snapshot
-        if _entry_count(old) != _entry_count(snapshot):
-            self.refresh(layout=True)
-        else:
-            self.refresh_lines()
+        self.refresh_lines(layout=_entry_count(old) != _entry_count(snapshot))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         n = _entry_count(self.snapshot)
@@ -170,6 +167,4 @@ class FeedPanel(VerticalScroll, can_focus=True):
             return
         self.query_one(FeedList).show(self.snapshot)
         count = _entry_count(self.snapshot)
-        subtitle = f"{count} newest" if count else ""
-        if self.border_subtitle != subtitle:  # setting it repaints the whole panel, even unchanged
-            self.border_subtitle = subtitle
+        columns.set_border_text(self, subtitle=f"{count} newest" if count else "")

@@ -135,10 +135,7 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
     def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
         # Counts change every refresh; the panel's height only with the number of words
         # (table) or topics (clouds), and only then do the panels around it move.
-        if self._height_of(old) != self._height_of(new):
-            self.refresh(layout=True)
-        else:
-            self.refresh_lines()
+        self.refresh_lines(layout=self._height_of(old) != self._height_of(new))
 
     def cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]

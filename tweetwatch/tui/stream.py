@@ -93,13 +93,8 @@ class StreamPanel(columns.TextLines):
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         if snapshot is not None:
-            # Setting a border text repaints the whole panel, even unchanged: only on a change.
-            title = f"stream mix · {fmt.window_label(snapshot.window_s)}"
-            subtitle = f"{fmt.count(snapshot.mix.tweets)} posts"
-            if self.border_title != title:
-                self.border_title = title
-            if self.border_subtitle != subtitle:
-                self.border_subtitle = subtitle
+            columns.set_border_text(self, title=f"stream mix · {fmt.window_label(snapshot.window_s)}",
+                                    subtitle=f"{fmt.count(snapshot.mix.tweets)} posts")
         self.refresh_lines()
 
     def content_lines(self, width: int, height: int) -> list[Text]:
