@@ -90,7 +90,8 @@ def evolve(snapshot: Snapshot, i: int) -> Snapshot:
 
     Totals, window counts, rates and keyword counts grow; the last series bucket grows and
     every 10th refresh the series shifts by a bucket; every 5th refresh two keywords swap
-    ranks (so the cloud's words change); a new post enters the feed each time.
+    ranks (so the cloud's words change); a new post enters the feed each time; the stream
+    mix's post count, retweet share and hashtag counts grow.
     """
     def bump_words(words: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
         bumped = [(w, n + i * (len(words) - k)) for k, (w, n) in enumerate(words)]
@@ -117,12 +118,15 @@ def evolve(snapshot: Snapshot, i: int) -> Snapshot:
         fresh = replace(newest, id=f"{newest.id}-{i}", created_ms=newest.created_ms + 1000 * i,
                         author=f"{newest.author}{i}", text=f"{i} {newest.text}")
         feed = (fresh, *feed[:-1])
+    mix = snapshot.mix
+    mix = replace(mix, tweets=mix.tweets + 100 * i, retweets=mix.retweets + 60 * i,
+                  hashtags=tuple((tag, n + i) for tag, n in mix.hashtags))
     clock = snapshot.stream_clock + timedelta(seconds=i) if snapshot.stream_clock else None
     return replace(
         snapshot, total=snapshot.total + 100 * i, total_window=snapshot.total_window + 100 * i,
         rate_per_s=snapshot.rate_per_s + (i % 7) / 10, topics=topics,
         series=replace(series, start_epoch=series.start_epoch + shift * series.bucket_s, counts=counts),
-        feed=feed, stream_clock=clock, read_at=snapshot.read_at + timedelta(seconds=i),
+        feed=feed, mix=mix, stream_clock=clock, read_at=snapshot.read_at + timedelta(seconds=i),
     )
 
 

@@ -78,8 +78,8 @@ def moved(i: int, window_s: int = 300) -> Snapshot:
                              trump_keywords=tuple(trump), biden_keywords=BIDEN_KEYWORDS, feed=feed)
     series = snapshot.series
     counts = {key: values[:-1] + (min(values) + i,) for key, values in series.counts.items()}
-    mix = replace(MIX, tweets=MIX.tweets + 10 * (i // 2), retweets=MIX.retweets + 7 * i,  # the post count:
-                  hashtags=tuple((tag, n + i) for tag, n in MIX.hashtags))  # every other read
+    mix = replace(MIX, tweets=MIX.tweets + 10 * i, retweets=MIX.retweets + 7 * i,
+                  hashtags=tuple((tag, n + i) for tag, n in MIX.hashtags))
     return replace(snapshot, series=replace(series, counts=counts), mix=mix)
 
 

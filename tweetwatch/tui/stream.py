@@ -25,6 +25,17 @@ def percent(share: float | None) -> str:
     return fmt.DASH if share is None else f"{share * 100:.0f}%"
 
 
+def head_lines(snapshot: Snapshot, width: int) -> list[Text]:
+    """The window's post count, then the share of each kind of post: one row when it fits."""
+    posts = Text()
+    posts.append(fmt.count(snapshot.mix.tweets), style="bold")
+    posts.append(" posts", style="dim")
+    shares = shares_line(snapshot)
+    if posts.cell_len + 2 + shares.cell_len <= width:
+        return [Text.assemble(posts, "  ", shares)]
+    return [posts, shares]
+
+
 def shares_line(snapshot: Snapshot) -> Text:
     mix = snapshot.mix
     text = Text()
@@ -80,7 +91,7 @@ def top_lines(snapshot: Snapshot, width: int) -> list[Text]:
 def stream_lines(snapshot: Snapshot | None, width: int) -> list[Text]:
     if snapshot is None:
         return [Text("waiting for data…", style="dim")]
-    return [shares_line(snapshot), *sentiment_lines(snapshot, width), *top_lines(snapshot, width)]
+    return [*head_lines(snapshot, width), *sentiment_lines(snapshot, width), *top_lines(snapshot, width)]
 
 
 class StreamPanel(columns.TextLines):
@@ -93,8 +104,9 @@ class StreamPanel(columns.TextLines):
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         if snapshot is not None:
-            columns.set_border_text(self, title=f"stream mix · {fmt.window_label(snapshot.window_s)}",
-                                    subtitle=f"{fmt.count(snapshot.mix.tweets)} posts")
+            # The post count is in the first row, not the border: it moves with every read of
+            # a live stream, and Textual repaints a whole widget when its border text changes.
+            columns.set_border_text(self, title=f"stream mix · {fmt.window_label(snapshot.window_s)}")
         self.refresh_lines()
 
     def content_lines(self, width: int, height: int) -> list[Text]:
