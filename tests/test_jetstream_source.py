@@ -19,17 +19,23 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import redis
 from support import FIXTURES, REPO, run_cli
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from tweetwatch.sources.jetstream import Backoff, JetstreamSource
+from tweetwatch.pipeline.workers import RawForwarder
+from tweetwatch.sources.archive import Archive, ArchivingSource
+from tweetwatch.sources.jetstream import RESUME_MAX_AGE_S, Backoff, JetstreamSource
+from tweetwatch.store.raw_stream import RawStream
+from tweetwatch.store.redis_store import Store, open_client
 
 T0_US = 1_783_175_888_000_000  # 2026-07-04T14:38:08Z
 STEP_US = 500_000
@@ -93,8 +99,9 @@ def fake_jetstream() -> Iterator[FakeJetstream]:
         thread.join(10)
 
 
-def make_log() -> tuple[list[tuple[int, bytes]], list[int]]:
-    """30 posts, 3 deletes, an identity, an account event and a malformed line."""
+def make_log(t0_us: int = T0_US) -> tuple[list[tuple[int, bytes]], list[int]]:
+    """30 posts, 3 deletes, an identity, an account event and a malformed line, every
+    STEP_US from `t0_us`."""
     events: list[dict | str] = []
     for n in range(30):
         topic = ("bluesky", "atproto", "weather")[n % 3]
@@ -114,7 +121,7 @@ def make_log() -> tuple[list[tuple[int, bytes]], list[int]]:
     events.insert(27, {"kind": "account", "account": {"active": True, "seq": 2}})
     log: list[tuple[int, bytes]] = []
     for n, event in enumerate(events):
-        time_us = T0_US + n * STEP_US
+        time_us = t0_us + n * STEP_US
         if isinstance(event, str):
             log.append((time_us, event.encode()))
             continue
@@ -263,6 +270,24 @@ def start_cli(*args: str, state_dir: Path) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@contextmanager
+def cli_process(*args: str, state_dir: Path) -> Iterator[subprocess.Popen[str]]:
+    """`start_cli`, killed on the way out if the test left it running."""
+    proc = start_cli(*args, state_dir=state_dir)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def stop_cli(proc: subprocess.Popen[str], stop_signal: int = signal.SIGTERM) -> str:
+    """Ask for a clean stop; its stderr."""
+    proc.send_signal(stop_signal)
+    return proc.communicate(timeout=30)[1]
+
+
 def summary(server_url: str, namespace: str, state_dir: Path) -> dict:
     result = run_cli("summary", "--json", "--redis", server_url, "--namespace", namespace, state_dir=state_dir)
     assert result.returncode == 0, result.stderr
@@ -290,18 +315,12 @@ def test_collect_jetstream_across_a_reconnect_then_replay_the_archive(
 ) -> None:
     archive_dir = tmp_path / "archive"
     state_dir = tmp_path / "state"
-    proc = start_cli("collect", "--source", "jetstream", "--jetstream-url", fake_jetstream.url,
+    with cli_process("collect", "--source", "jetstream", "--jetstream-url", fake_jetstream.url,
                      "--redis", server_url, "--namespace", namespace, "--archive-dir", str(archive_dir),
-                     *TRACK, state_dir=state_dir)
-    try:
+                     *TRACK, state_dir=state_dir) as proc:
         wait_for_counts(server_url, namespace, state_dir, proc)
         time.sleep(0.5)  # anything extra (a double count) would have arrived by now
-        proc.send_signal(stop_signal)
-        _, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stderr = stop_cli(proc, stop_signal)
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr
     assert "reconnecting in" in stderr  # the drop was noticed and logged
@@ -331,3 +350,171 @@ def test_collect_jetstream_across_a_reconnect_then_replay_the_archive(
     for data in (live, replayed):
         data.pop("namespace"), data.pop("source")
     assert replayed == live
+
+
+# --- resuming across runs (the checkpoint stored with the counts) --------------------------
+
+
+@dataclass
+class ResumableJetstream:
+    """Every connection without a cursor gets the first `live_count` events (what happened
+    while the first run was up); one with a cursor gets every event from it on (what a
+    restarted run asks to catch up). Then the connection stays open and quiet."""
+
+    log: list[tuple[int, bytes]]
+    live_count: int
+    requests: list[dict[str, list[str]]] = field(default_factory=list)
+    closing: threading.Event = field(default_factory=threading.Event)
+
+    def handle(self, ws: ServerConnection) -> None:
+        query = parse_qs(urlsplit(ws.request.path).query)  # type: ignore[union-attr]
+        self.requests.append(query)
+        try:
+            if "cursor" in query:
+                events = [raw for time_us, raw in self.log if time_us >= int(query["cursor"][0])]
+            else:
+                events = [raw for _, raw in self.log[: self.live_count]]
+            for raw in events:
+                ws.send(raw.decode())
+            self.closing.wait(60)
+        except ConnectionClosed:
+            pass
+
+
+@pytest.fixture
+def resumable_jetstream() -> Iterator[tuple[ResumableJetstream, str]]:
+    now_us = int(time.time() * 1_000_000)
+    log, _ = make_log(t0_us=now_us - 120_000_000)  # two minutes ago: well inside RESUME_MAX_AGE_S
+    fake = ResumableJetstream(log, live_count=24)
+    with serve(fake.handle, "127.0.0.1", 0) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield fake, f"ws://127.0.0.1:{server.socket.getsockname()[1]}/subscribe"
+        fake.closing.set()
+        server.shutdown()
+        thread.join(10)
+
+
+def is_post(raw: bytes) -> bool:
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return False
+    return event.get("commit", {}).get("operation") == "create"
+
+
+def wait_until(check: Callable[[], bool], proc: subprocess.Popen[str], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_a_killed_collector_resumes_where_its_written_counts_end(
+    resumable_jetstream: tuple[ResumableJetstream, str], server_url: str, namespace: str, tmp_path: Path,
+) -> None:
+    """SIGKILL after the first run's counts are in; the restart asks Jetstream for the events
+    from the stored cursor (rewound 5 s), so the posts that happened while it was down are
+    counted, and the replayed ones are recognised: every post exactly once."""
+    fake, url = resumable_jetstream
+    client = redis.Redis.from_url(server_url, decode_responses=True)
+    checkpoints = "{" + namespace + "}:checkpoints"
+    state_dir = tmp_path / "state"
+    args = ("collect", "--source", "jetstream", "--jetstream-url", url, "--redis", server_url,
+            "--namespace", namespace, "--no-archive", *TRACK)
+    first_posts = sum(is_post(raw) for _, raw in fake.log[: fake.live_count])
+    first_newest = max(time_us for time_us, _ in fake.log[: fake.live_count])
+
+    with cli_process(*args, state_dir=state_dir) as first:
+        wait_until(lambda: summary(server_url, namespace, state_dir)["total"] == first_posts, first, "run 1's posts")
+        # the cursor is written with the counts: here once the last batch's counts are
+        wait_until(lambda: client.hget(checkpoints, "jetstream") == str(first_newest), first, "run 1's cursor")
+        first.kill()
+    assert summary(server_url, namespace, state_dir)["total"] == first_posts
+
+    with cli_process(*args, state_dir=state_dir) as second:
+        wait_until(lambda: summary(server_url, namespace, state_dir)["total"] >= 30, second, "every post")
+        wait_until(lambda: client.hget(checkpoints, "jetstream") == str(fake.log[-1][0]), second, "run 2's cursor")
+        time.sleep(0.5)  # a double count would have arrived by now
+        stderr = stop_cli(second)
+    assert second.returncode == 0, stderr
+    assert "resuming where the last run's counts end" in (state_dir / "tweetwatch.log").read_text()
+
+    cursor = first_newest - 5_000_000
+    assert "cursor" not in fake.requests[0]
+    assert int(fake.requests[1]["cursor"][0]) == cursor
+    data = summary(server_url, namespace, state_dir)
+    assert data["total"] == 30  # none lost while it was down, none counted twice
+    replayed_posts = sum(is_post(raw) for time_us, raw in fake.log[: fake.live_count] if time_us >= cursor)
+    assert replayed_posts > 0
+    assert data["duplicates"] == replayed_posts
+    assert data["topics"]["bluesky"]["count"] == 10
+
+    with cli_process(*args, "--no-resume", state_dir=state_dir) as third:
+        wait_until(lambda: len(fake.requests) == 3, third, "run 3's connection")
+        stop_cli(third)
+    assert "cursor" not in fake.requests[2]  # --no-resume: live
+
+
+def test_resume_from_a_stored_cursor_connects_with_it_rewound() -> None:
+    now_s = 1_800_000_000.0
+    stored = int((now_s - 90) * 1_000_000)
+    source = JetstreamSource(url="ws://127.0.0.1:9/subscribe")
+    assert source.checkpoint() is None
+    source.resume_from(str(stored), now_s=now_s)
+    query = parse_qs(urlsplit(source.subscribe_url()).query)
+    assert query["cursor"] == [str(stored - 5_000_000)]
+    assert source.checkpoint() == str(stored)
+
+
+@pytest.mark.parametrize("position", [
+    str(int((1_800_000_000 - RESUME_MAX_AGE_S - 60) * 1_000_000)),  # older than Jetstream is worth asking
+    str(int((1_800_000_000 + 3600) * 1_000_000)),  # an hour in the future
+    "not-a-number\x1b[2J",
+], ids=["too-old", "future", "garbage"])
+def test_an_unusable_stored_cursor_starts_live(position: str, caplog: pytest.LogCaptureFixture) -> None:
+    source = JetstreamSource(url="ws://127.0.0.1:9/subscribe")
+    source.resume_from(position, now_s=1_800_000_000.0)
+    assert "cursor" not in parse_qs(urlsplit(source.subscribe_url()).query)
+    assert "starting live" in caplog.text
+    assert "\x1b" not in caplog.text
+
+
+def test_the_archiving_wrapper_passes_the_checkpoint_through(tmp_path: Path) -> None:
+    inner = JetstreamSource(url="ws://127.0.0.1:9/subscribe")
+    wrapped = ArchivingSource(inner, Archive(tmp_path, inner.label))
+    stored = int((time.time() - 30) * 1_000_000)
+    wrapped.resume_from(str(stored))
+    assert wrapped.checkpoint() == inner.checkpoint() == str(stored)
+
+
+def test_raw_only_forwarder_stores_the_cursor_with_the_lines(
+    resumable_jetstream: tuple[ResumableJetstream, str], server_url: str, namespace: str,
+) -> None:
+    fake, url = resumable_jetstream
+    store = Store(open_client(server_url, "test"), namespace)
+    raw = RawStream(store)
+
+    def forward(resume: bool, until: Callable[[], bool]) -> None:
+        forwarder = RawForwarder(JetstreamSource(url=url), raw, resume=resume)
+        stop = threading.Event()
+        thread = threading.Thread(target=forwarder.run, args=(stop,), daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not until() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        thread.join(15)
+
+    forward(True, lambda: raw.length() >= fake.live_count)
+    assert raw.length() == fake.live_count
+    newest = max(time_us for time_us, _ in fake.log[: fake.live_count])
+    assert store.read_checkpoint("jetstream") == str(newest)
+    assert "cursor" not in fake.requests[0]
+
+    forward(True, lambda: raw.length() >= len(fake.log) + 10)  # restarted: catches up from the cursor
+    assert fake.requests[1]["cursor"] == [str(newest - 5_000_000)]
+    assert store.read_checkpoint("jetstream") == str(fake.log[-1][0])
+    forward(False, lambda: len(fake.requests) == 3)  # resume=False (--no-resume): live
+    assert "cursor" not in fake.requests[2]

@@ -79,6 +79,8 @@ def _shared_options(parser: argparse.ArgumentParser) -> None:
                       help="where live sources archive raw lines (default <user data dir>/tweetwatch/archive)")
     live.add_argument("--no-archive", action="store_true", dest="no_archive", default=S,
                       help="do not archive raw lines of live sources")
+    live.add_argument("--no-resume", action="store_true", dest="no_resume", default=S,
+                      help="start Jetstream from now, not where the last run's counts in this namespace end")
     look = parser.add_argument_group("analysis and terminal")
     look.add_argument("--no-sentiment", action="store_true", dest="no_sentiment", default=S,
                       help="do not score posts with VADER (sentiment costs ingest throughput)")
@@ -292,7 +294,7 @@ def cmd_collect(settings: Settings) -> int:
     backend = connect(settings, "collector", wait=True, stop=stop)
     try:
         collector = Collector(
-            source, backend.store, settings.topics, is_demo=settings.is_demo,
+            source, backend.store, settings.topics, is_demo=settings.is_demo, resume=settings.resume,
             on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
         )
         collector.batches.aggregator.set_sentiment(settings.sentiment)
@@ -330,7 +332,8 @@ def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
     try:
         backend.store.write_meta(settings.topics, source.label, settings.is_demo)
         forwarder = RawForwarder(source, RawStream(backend.store, maxlen or DEFAULT_RAW_MAXLEN),
-                                 on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True))
+                                 on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
+                                 resume=settings.resume)
         with _stop_signals(lambda _signum: stop.set()):
             try:
                 forwarder.run(stop)
@@ -447,7 +450,8 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
     collector: Collector | None = None
     try:
         if source is not None:
-            collector = Collector(source, backend.store, settings.topics, is_demo=settings.is_demo)
+            collector = Collector(source, backend.store, settings.topics, is_demo=settings.is_demo,
+                                  resume=settings.resume)
             collector.batches.aggregator.set_sentiment(settings.sentiment)
             collector.start()
         reader = Store(backend.store.client, settings.namespace, url_label=backend.label)

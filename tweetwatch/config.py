@@ -71,6 +71,8 @@ class Settings:
     rule_suffix: str = ""
     jetstream_url: str = DEFAULT_JETSTREAM_URL
     archive: bool = True
+    resume: bool = True
+    """A live source that can (Jetstream) resumes where the namespace's counts end."""
     archive_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("tweetwatch")) / "archive")
     rules_action: str = "list"
     sentiment: bool = True
@@ -266,6 +268,7 @@ def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | 
     elif env.get("TWEETWATCH_STATE_DIR"):
         settings.archive_dir = settings.state_dir / "archive"
     settings.archive = not (flags.get("no_archive") or file.get("archive") is False)
+    settings.resume = not (flags.get("no_resume") or file.get("resume") is False)
     settings.rules_action = flags.get("rules_action") or "list"
     settings.sentiment = not (flags.get("no_sentiment") or file.get("sentiment") is False)
     colors, _ = pick("colors", ("TWEETWATCH_COLORS",), "colors")

@@ -65,6 +65,9 @@ class Delta:
     """epoch minute -> casefolded mentioned username -> count (all posts)."""
     clock_ms: int = 0
     """Newest created_at in the Delta (the stream clock candidate)."""
+    checkpoint: tuple[str, str] | None = None
+    """(source label, resume position) covering every line counted here, written with the
+    counts (see `Store.write`). Merging keeps the newer one: the Delta merged in is newer."""
 
     @property
     def empty(self) -> bool:
@@ -105,6 +108,8 @@ class Delta:
             -LATEST_PER_DELTA:
         ]
         self.clock_ms = max(self.clock_ms, other.clock_ms)
+        if other.checkpoint is not None:
+            self.checkpoint = other.checkpoint
         return self
 
     def minutes(self) -> set[int]:

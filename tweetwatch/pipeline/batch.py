@@ -43,6 +43,8 @@ class PendingBatch:
     seen: Future[tuple[set[str], set[int]]] | None
     """Redis's answer: ids it has counted already, and minutes past retention. None when
     there was nothing to ask, or Redis was known to be down (`check_skipped`)."""
+    checkpoint: tuple[str, str] | None = None
+    """The source's resume point after the batch's last line (see `Delta.checkpoint`)."""
 
     @property
     def check_skipped(self) -> bool:
@@ -71,10 +73,13 @@ class BatchAggregator:
         """Raises nothing: a failed Redis check degrades to local dedupe (see `checked_in_redis`)."""
         return self.finish(self.start(records))
 
-    def start(self, records: list[Record], check: Executor | None = None) -> PendingBatch:
+    def start(
+        self, records: list[Record], check: Executor | None = None, checkpoint: tuple[str, str] | None = None
+    ) -> PendingBatch:
         """First half of `aggregate`: the local memory claims the batch's ids, and the Redis
         check of the rest is run — in `check`'s thread when given, so the caller can go on
-        (normalizing the next lines) while Redis answers."""
+        (normalizing the next lines) while Redis answers. `checkpoint` rides along into the
+        batch's Delta."""
         tweets: list[Tweet] = [r for r in records if r.__class__ is Tweet]  # type: ignore[misc]
         ids_by_minute: dict[int, list[str]] = {}
         last_minute = -1
@@ -105,7 +110,7 @@ class BatchAggregator:
                     seen.set_result(self._seen_in_redis(joined, clock_ms))
                 except Exception as exc:  # handed to `finish`, as from a thread
                     seen.set_exception(exc)
-        return PendingBatch(records, len(tweets), fresh_by_minute, seen)
+        return PendingBatch(records, len(tweets), fresh_by_minute, seen, checkpoint)
 
     def finish(self, pending: PendingBatch) -> Batch:
         """Second half of `aggregate`: waits for the Redis check, drops what it had seen and
@@ -138,6 +143,7 @@ class BatchAggregator:
             kept_count = sum(1 for r in kept if r.__class__ is Tweet)
         duplicates = tweet_count - kept_count
         delta = self.aggregator.build(records, duplicates=duplicates)
+        delta.checkpoint = pending.checkpoint
         return Batch(delta, duplicates, expired, checked, pending.check_skipped)
 
     def _seen_in_redis(self, joined_by_minute: dict[int, str], clock_ms: int) -> tuple[set[str], set[int]]:

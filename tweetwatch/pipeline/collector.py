@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError
 from tweetwatch.pipeline.aggregate import Aggregator, Delta
 from tweetwatch.pipeline.batch import BatchAggregator, PendingBatch
+from tweetwatch.pipeline.checkpoint import checkpoint_of, resume_source
 from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
@@ -81,9 +82,13 @@ class Collector:
         on_status: Callable[[str], None] | None = None,
         retry_interval: float = 1.0,
         is_demo: bool = False,
+        resume: bool = True,
     ) -> None:
+        """`resume`: a source that can (Jetstream) starts where the last run's counts end
+        (see pipeline/checkpoint.py); False starts it from now."""
         self.source = source
         self.is_demo = is_demo
+        self.resume = resume
         self._meta_written = False
         self.store = store
         self.topics = topics
@@ -149,6 +154,8 @@ class Collector:
         rejects_logged = 0
         next_flush = time.monotonic() + self.flush_interval
         try:
+            if self.resume:
+                resume_source(self.source, self.store)
             for batch in line_batches(self.source, self.stop_event):
                 stats.lines += len(batch)
                 rejected = normalize_lines(batch, records)
@@ -166,10 +173,11 @@ class Collector:
                         if pending is not None:
                             waited, pending = pending, None
                             self._absorb(waited)
+                        checkpoint = checkpoint_of(self.source)  # covers every line in `records`
                         if len(records) >= OVERLAP_MIN_RECORDS:
-                            pending = self.batches.start(records, checks)
+                            pending = self.batches.start(records, checks, checkpoint)
                         else:
-                            self._absorb(self.batches.start(records))
+                            self._absorb(self.batches.start(records, checkpoint=checkpoint))
                         records = []
                     self._hand_over()
                     self._maybe_report_status(now)
@@ -187,7 +195,7 @@ class Collector:
                 if pending is not None:
                     self._absorb(pending)
                 if records:
-                    self._absorb(self.batches.start(records))
+                    self._absorb(self.batches.start(records, checkpoint=checkpoint_of(self.source)))
                 self._hand_over()
             except TweetwatchError as exc:
                 self.error = self.error or exc

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.batch import BatchAggregator
+from tweetwatch.pipeline.checkpoint import checkpoint_of, resume_source
 from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
@@ -55,9 +56,12 @@ class ForwardStats:
 class RawForwarder:
     """Source -> raw stream, nothing else (the aggregation happens in `Processor`s)."""
 
-    def __init__(self, source: Source, raw: RawStream, on_status: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, source: Source, raw: RawStream, on_status: Callable[[str], None] | None = None, resume: bool = True
+    ) -> None:
         self.source = source
         self.raw = raw
+        self.resume = resume
         self.on_status = on_status
         self.stats = ForwardStats()
 
@@ -66,6 +70,8 @@ class RawForwarder:
         next_send = time.monotonic() + FORWARD_EVERY_S
         last_status = 0.0
         self.stats.state = "forwarding"
+        if self.resume:
+            resume_source(self.source, self.raw.store)
         for line in self.source.lines(stop):
             if line is not None and line.strip():
                 pending.append(line.rstrip(b"\r\n"))
@@ -88,11 +94,14 @@ class RawForwarder:
             self.on_status(f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded · stopped")
 
     def _send(self, lines: list[bytes], stop: threading.Event) -> None:
-        """Append, retrying while Redis is away (the source waits: backpressure, no loss)."""
+        """Append, retrying while Redis is away (the source waits: backpressure, no loss).
+        The source's checkpoint goes into the same transaction (every line it covers is in
+        `lines` or was sent before)."""
         delay = 0.5
+        checkpoint = checkpoint_of(self.source)
         while True:
             try:
-                self.raw.append(lines)
+                self.raw.append(lines, checkpoint)
                 self.stats.state = "forwarding"
                 return
             except StoreRefused:

@@ -143,6 +143,15 @@ class ArchivingSource:
         state = str(getattr(self.inner, "state", ""))
         return f"{state} · {self.archive.error}" if self.archive.error else state
 
+    def checkpoint(self) -> str | None:
+        get = getattr(self.inner, "checkpoint", None)
+        return get() if callable(get) else None
+
+    def resume_from(self, position: str) -> None:
+        resume = getattr(self.inner, "resume_from", None)
+        if callable(resume):
+            resume(position)
+
     def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
         archive = self.archive
         try:

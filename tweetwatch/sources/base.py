@@ -19,6 +19,8 @@ class Source(Protocol):
     """Short name recorded in the namespace and shown in the status bar."""
     # Optional attribute `topics_from_rules: bool` (default False): when True, a tweet's
     # X `matching_rules` tags decide its topics instead of local keyword matching.
+    # Optional methods `checkpoint() -> str | None` and `resume_from(position: str)`: a
+    # source that can resume after a restart (see pipeline/checkpoint.py).
 
     def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
         """Raw lines until the input ends or `stop` is set; `None` means "nothing yet"."""

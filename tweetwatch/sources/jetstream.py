@@ -41,6 +41,9 @@ CLOSE_TIMEOUT_S = 1.0
 """Closing waits this long for the server's answer (with unread messages queued, websockets
 waits the whole close timeout; the default 10 s would delay every stop)."""
 _MESSAGE_TOO_BIG = 1009
+RESUME_MAX_AGE_S = 24 * 3600
+"""A stored cursor older than this is not resumed from (public Jetstream instances keep about
+three days; catching up a whole day of posts already takes minutes): the source starts live."""
 
 
 @dataclass
@@ -131,6 +134,31 @@ class JetstreamSource:
         if self._newest_us is not None:
             query.append(("cursor", str(self.resume_cursor())))
         return urlunsplit(parts._replace(query=urlencode(query)))
+
+    def checkpoint(self) -> str | None:
+        """The newest `time_us` yielded: where the next run resumes (minus `rewind_s`)."""
+        return None if self._newest_us is None else str(self._newest_us)
+
+    def resume_from(self, position: str, now_s: float | None = None) -> None:
+        """Start at a checkpoint of an earlier run instead of live (when it is usable)."""
+        try:
+            newest_us = int(position)
+        except ValueError:
+            log.warning("jetstream: ignoring a stored cursor that is not a number (%s); starting live",
+                        clean_text(position, 40))
+            return
+        age_s = (time.time() if now_s is None else now_s) - newest_us / 1_000_000
+        if age_s < -60:
+            log.warning("jetstream: the last run's cursor lies %.0f s in the future (a clock moved?); "
+                        "starting live", -age_s)
+            return
+        if age_s > RESUME_MAX_AGE_S:
+            log.warning("jetstream: the last run's cursor is %.0f h old (over %.0f h); starting live",
+                        age_s / 3600, RESUME_MAX_AGE_S / 3600)
+            return
+        self._newest_us = newest_us
+        log.info("jetstream: resuming where the last run's counts end (cursor %d, %.0f s ago, rewound %.0f s)",
+                 newest_us, age_s, self.rewind_s)
 
     def resume_cursor(self) -> int | None:
         if self._newest_us is None:

@@ -71,6 +71,12 @@ class Keys:
         return self.prefix + "status"
 
     @property
+    def checkpoints(self) -> str:
+        """HASH: source label -> where that source resumes (Jetstream: the newest `time_us`
+        counted). Written in the same transaction as the counts it covers."""
+        return self.prefix + "checkpoints"
+
+    @property
     def raw(self) -> str:
         """STREAM of raw input lines (`collect --raw-only`), read by `process` workers through a
         consumer group; capped with MAXLEN ~."""

@@ -43,13 +43,16 @@ class RawStream:
             connection_class=store.client.connection_pool.connection_class, **kwargs))
 
     # -- producer --------------------------------------------------------------------------
-    def append(self, lines: Sequence[bytes]) -> None:
-        """XADD every line (one pipelined round trip)."""
+    def append(self, lines: Sequence[bytes], checkpoint: tuple[str, str] | None = None) -> None:
+        """XADD every line, and store the source's `checkpoint` (see pipeline/checkpoint.py),
+        in one MULTI/EXEC: all or nothing, so a retry after a failure appends no line twice."""
 
         def run() -> None:
-            pipe = self.client.pipeline(transaction=False)
+            pipe = self.client.pipeline(transaction=True)
             for line in lines:
                 pipe.xadd(self.key, {LINE_FIELD: line}, maxlen=self.maxlen, approximate=True)
+            if checkpoint is not None:
+                pipe.hset(self.store.keys.checkpoints, *checkpoint)
             pipe.execute()
 
         self.store._call(run)

@@ -244,6 +244,11 @@ class Store:
         raw = self._call(lambda: self.client.hgetall(self.keys.meta))
         return _parse_meta(raw)
 
+    def read_checkpoint(self, source: str) -> str | None:
+        """Where `source` resumes: the position stored with the last counts written from it."""
+        position = self._call(lambda: self.client.hget(self.keys.checkpoints, source))
+        return None if position is None else str(position)  # the client decodes responses
+
     def publish_status(self, line: str) -> None:
         self._call(
             lambda: self.client.hset(
@@ -321,6 +326,8 @@ class Store:
             if delta.counters:
                 for name, value in delta.counters.items():
                     pipe.hincrby(keys.totals, name, value)
+            if delta.checkpoint is not None:  # with the counts it covers, never ahead of them
+                pipe.hset(keys.checkpoints, *delta.checkpoint)
             clock_ms = delta.clock_ms
             if clock_ms:
                 pipe.zadd(keys.clock, {"clock": clock_ms}, gt=True)
