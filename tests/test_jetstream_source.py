@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import random
 import signal
@@ -240,6 +241,21 @@ def test_oversized_message_closes_and_resumes_live(fake_jetstream: FakeJetstream
     assert got == [fake_jetstream.log[0][1]]
     assert source.connections == 2
     assert "cursor" not in fake_jetstream.requests[1]  # the poison event is not asked for again
+
+
+def test_credentials_in_the_url_are_never_shown(
+    fake_jetstream: FakeJetstream, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A private instance behind a proxy may take a password or a token in its URL."""
+    caplog.set_level(logging.INFO)
+    url = fake_jetstream.url.replace("ws://", "ws://bob:s3cret-pw@") + "?token=t0k3n-zz"
+    assert len(collect_in_process(JetstreamSource(url=url), want=3)) == 3
+    assert "connected to ws://bob:***@127.0.0.1:" in caplog.text and "token=***" in caplog.text
+    bad = run_cli("collect", "--source", "jetstream", "--jetstream-url", "http://bob:s3cret-pw@x/?token=t0k3n-zz",
+                  state_dir=tmp_path)
+    assert bad.returncode == 2 and "expected a ws or wss URL" in bad.stderr
+    for text in (caplog.text, bad.stderr):  # (a bad option stops it before the log file opens)
+        assert "s3cret-pw" not in text and "t0k3n-zz" not in text
 
 
 def test_subscribe_url_keeps_user_parameters() -> None:

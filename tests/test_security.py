@@ -94,6 +94,24 @@ def test_acl_user_cannot_touch_other_namespaces(tls_server, tmp_path: Path) -> N
     assert result.stderr.strip().splitlines()[-1].startswith("tweetwatch: ")
 
 
+def test_a_password_in_the_query_string_works_and_is_never_shown(tls_server, tmp_path: Path) -> None:
+    """redis-py reads `?password=` as a connection option: it must be masked like one in
+    the userinfo, on stderr and in the log."""
+    url, _ = tls_server
+    userinfo_password = ":" + PASSWORD + "@"
+    assert userinfo_password in url
+    in_query = url.replace(userinfo_password, "@") + ("&" if "?" in url else "?") + f"password={PASSWORD}"
+    good = run_cli("summary", "--json", "--redis", in_query, "--namespace", "sec", state_dir=tmp_path)
+    assert good.returncode == 0, good.stderr
+    bad = run_cli("summary", "--redis", in_query.replace(PASSWORD, "wrong-" + PASSWORD), state_dir=tmp_path)
+    assert bad.returncode == 3
+    away = run_cli("summary", "--redis", f"redis://127.0.0.1:{free_port()}/0?password={PASSWORD}", state_dir=tmp_path)
+    assert away.returncode == 3
+    assert "redis://127.0.0.1:" in away.stderr and "/0?password=*** unreachable" in away.stderr
+    for text in (good.stdout, good.stderr, bad.stderr, away.stderr, (tmp_path / "tweetwatch.log").read_text()):
+        assert PASSWORD not in text
+
+
 def test_wrong_password_is_one_masked_line(tls_server, tmp_path: Path) -> None:
     url, _ = tls_server
     bad = url.replace(PASSWORD, "wrong-" + PASSWORD)

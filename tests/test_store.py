@@ -8,7 +8,8 @@ from tweetwatch.pipeline.aggregate import Aggregator
 from tweetwatch.pipeline.model import Tweet
 from tweetwatch.pipeline.text import Topic, TopicMatcher
 from tweetwatch.store.keys import Keys
-from tweetwatch.store.redis_store import Store, mask_url, open_client
+from tweetwatch.secret import mask_url
+from tweetwatch.store.redis_store import Store, open_client
 
 TOPICS = (Topic("trump", ("trump",)), Topic("biden", ("biden",)))
 AGG = Aggregator(TopicMatcher(TOPICS))
@@ -123,6 +124,13 @@ def test_mask_url_hides_password() -> None:
     assert mask_url("redis://user:s3cret@host:6380/0") == "redis://user:***@host:6380/0"
     assert mask_url("rediss://:s3cret@host") == "rediss://:***@host"
     assert mask_url("redis://host:6379") == "redis://host:6379"
+    # redis-py takes `?password=` as a connection option; gateways take tokens in the query
+    assert mask_url("redis://host/0?password=s3cret&db=2") == "redis://host/0?password=***&db=2"
+    assert mask_url("unix:///run/r.sock?password=s3cret") == "unix:///run/r.sock?password=***"
+    assert mask_url("unix:///run/r.sock") == "unix:///run/r.sock"  # nothing to hide: as written
+    assert (mask_url("wss://u:s3cret@[::1]:8443/sub?wantedCollections=a&api_key=k&token=t#f")
+            == "wss://u:***@[::1]:8443/sub?wantedCollections=a&api_key=***&token=***#f")
+    assert mask_url("http://[::1") == "<invalid URL>"
 
 
 def test_rolling_window_sets_equal_the_exact_union(server_url: str, namespace: str, client: redis.Redis) -> None:

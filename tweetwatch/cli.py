@@ -27,7 +27,8 @@ from tweetwatch.errors import StoreUnavailable, TweetwatchError, UsageError
 from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
 from tweetwatch.store.keys import NAMESPACE_RE
-from tweetwatch.store.redis_store import Store, mask_url, open_client
+from tweetwatch.secret import mask_url
+from tweetwatch.store.redis_store import Store, open_client
 
 log = logging.getLogger("tweetwatch")
 

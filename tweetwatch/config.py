@@ -24,7 +24,7 @@ from typing import Any
 import platformdirs
 
 from tweetwatch.errors import UsageError
-from tweetwatch.secret import Secret
+from tweetwatch.secret import Secret, mask_url
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.store.keys import validate_namespace, validate_topic_name
 
@@ -317,9 +317,9 @@ def _http_url(url: str, option: str, schemes: tuple[str, ...]) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
-        raise UsageError(f"invalid {option} {url!r}: not a URL") from None
+        raise UsageError(f"invalid {option}: not a URL") from None
     if parts.scheme not in schemes or not parts.netloc:
-        raise UsageError(f"invalid {option} {url!r}: expected a {' or '.join(schemes)} URL")
+        raise UsageError(f"invalid {option} {mask_url(url)!r}: expected a {' or '.join(schemes)} URL")
     return url.rstrip("/")
 
 

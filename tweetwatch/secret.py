@@ -7,6 +7,13 @@ one place the real value is needed (the HTTP Authorization header).
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
+_SECRET_PARAMETER = re.compile(r"pass|secret|token|key|auth|sig|credential", re.IGNORECASE)
+"""Query parameters whose value is masked: `?password=` works in a Redis URL (redis-py
+passes query parameters on as connection options), `?token=` or `?api_key=` in a gateway's."""
+
 
 class Secret:
     __slots__ = ("_value",)
@@ -40,3 +47,29 @@ class Secret:
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("a Secret is not picklable")
+
+
+def mask_url(url: str) -> str:
+    """The URL with its password, and the value of any query parameter named like a secret,
+    replaced by `***`: safe to print and log. Everything else is left as written."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "<invalid URL>"
+    masked = url
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if ":" in host:  # IPv6
+            host = f"[{host}]"
+        if port:
+            host = f"{host}:{port}"
+        masked = masked.replace(f"//{parts.netloc}", f"//{parts.username or ''}:***@{host}", 1)
+    if parts.query:
+        query = "&".join(
+            f"{pair.partition('=')[0]}=***" if _SECRET_PARAMETER.search(pair.partition("=")[0]) else pair
+            for pair in parts.query.split("&")
+        )
+        head, _, tail = masked.partition("?")
+        masked = f"{head}?{query}{tail[len(parts.query):]}"
+    return masked

@@ -30,6 +30,7 @@ from tweetwatch.config import DEFAULT_JETSTREAM_URL
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.jetstream_shape import POST_COLLECTION
 from tweetwatch.sanitize import clean_text
+from tweetwatch.secret import mask_url
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ class JetstreamSource:
         if ws is None:
             return
         self.connections += 1
-        log.info("jetstream: connected to %s", clean_text(url, 300))
+        log.info("jetstream: connected to %s", clean_text(mask_url(url), 300))
         self._phase, self._last_event = "connected", None
         opened = time.monotonic()
         with ws:
@@ -250,7 +251,7 @@ class JetstreamSource:
                 return None
         result = outcome[0] if outcome else RuntimeError("connect ended without a result")
         if isinstance(result, InvalidURI):
-            raise UsageError(f"invalid --jetstream-url: {clean_text(str(result), 200)}")
+            raise UsageError(f"invalid --jetstream-url {clean_text(mask_url(self.url), 200)}: {clean_text(result.msg, 200)}")  # str(result) holds the URL
         if isinstance(result, (OSError, TimeoutError, WebSocketException)):
             self._reason = f"connect failed: {clean_text(str(result) or type(result).__name__, 120)}"
             return None

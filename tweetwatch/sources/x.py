@@ -49,7 +49,7 @@ from tweetwatch.config import DEFAULT_X_API_URL
 from tweetwatch.errors import TweetwatchError, UsageError
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.sanitize import clean_text
-from tweetwatch.secret import Secret
+from tweetwatch.secret import Secret, mask_url
 from tweetwatch.sources.x_http import ApiHostAdapter, mount, quiet_tweepy_debug_logging
 from tweetwatch.sources.x_rules import Rule, RuleRecord, desired_rules, plan_sync
 
@@ -141,7 +141,7 @@ def http_failure(status: int, response: requests.Response | None, token: Secret,
             "Project with filtered-stream access (Pro or Enterprise); check its access level in the developer portal"
         )
     if status == 404:
-        return UsageError(f"no X filtered-stream endpoint at {api_url} (404 Not Found): check --x-api-url")
+        return UsageError(f"no X filtered-stream endpoint at {mask_url(api_url)} (404 Not Found): check --x-api-url")
     if status == 429:
         text = response.text if response is not None else ""
         if "TooManyConnections" in text:
@@ -154,11 +154,11 @@ def _translate(exc: BaseException, token: Secret, api_url: str) -> Exception:
     if isinstance(exc, tweepy.HTTPException):
         return http_failure(exc.response.status_code, exc.response, token, api_url)
     if isinstance(exc, requests.Timeout):
-        return Retry("network", f"no answer from {api_url}")
+        return Retry("network", f"no answer from {mask_url(api_url)}")
     if isinstance(exc, requests.ConnectionError):
-        return Retry("network", f"cannot reach {api_url}")
+        return Retry("network", f"cannot reach {mask_url(api_url)}")
     if isinstance(exc, (requests.RequestException, ValueError)):
-        return Retry("network", f"unexpected reply from {api_url}: {type(exc).__name__}")
+        return Retry("network", f"unexpected reply from {mask_url(api_url)}: {type(exc).__name__}")
     return exc
 
 
@@ -299,7 +299,7 @@ def cmd_rules(settings: Any) -> int:
     for rule in rules:
         print(rule.line(rule.id in ours))
     mine = sum(1 for r in rules if r.id in ours)
-    summary = f"{len(rules)} rules at {api.api_url}, {mine} of them tweetwatch's"
+    summary = f"{len(rules)} rules at {mask_url(api.api_url)}, {mine} of them tweetwatch's"
     print(f"tweetwatch: {summary}" + (f" ({note})" if note else ""), file=sys.stderr)
     return 0
 
@@ -399,7 +399,7 @@ class _StreamClient(tweepy.StreamingClient):
         elif self.runner.was_connected:
             self._end(Retry("network", "connection dropped"))
         else:
-            self._end(Retry("network", f"cannot reach {source.api_url}"))
+            self._end(Retry("network", f"cannot reach {mask_url(source.api_url)}"))
 
     def on_closed(self, response: requests.Response) -> None:
         self._end(Retry("network", "stream closed by X"))
@@ -580,7 +580,7 @@ class XSource:
         quiet_tweepy_debug_logging()
 
     def __repr__(self) -> str:
-        return f"XSource(api_url={self.api_url!r}, topics={[t.name for t in self.topics]!r})"
+        return f"XSource(api_url={mask_url(self.api_url)!r}, topics={[t.name for t in self.topics]!r})"
 
     # -- state -----------------------------------------------------------------------------
     def _set(self, phase: str, reason: str = "", until: float = 0.0) -> None:
@@ -600,14 +600,14 @@ class XSource:
         return f"{phase} ({reason})" if reason else phase
 
     def where(self) -> str:
-        return f"x stream at {self.api_url}"
+        return f"x stream at {mask_url(self.api_url)}"
 
     # -- rules -----------------------------------------------------------------------------
     def _sync_rules(self) -> None:
         api = XApi(self.bearer_token, self.api_url)
         result = sync_rules(api, self.topics, self.rule_suffix, RuleRecord(self.state_dir, self.api_url))
         self.rules = result.rules
-        log.info("X stream rules at %s (added %d, deleted %d stale):", self.api_url, result.added, result.deleted)
+        log.info("X stream rules at %s (added %d, deleted %d stale):", mask_url(self.api_url), result.added, result.deleted)
         for rule in result.rules:
             log.info("  %s", rule.line(rule.id in result.ours))
 

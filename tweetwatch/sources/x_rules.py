@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.text import Topic
+from tweetwatch.secret import mask_url
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class RuleRecord:
 
     def __init__(self, state_dir: Path, api_url: str) -> None:
         self.path = state_dir / RECORD_FILE
-        self.api_url = api_url.rstrip("/")
+        self.api_url = mask_url(api_url.rstrip("/"))  # the file's key: no password on disk
 
     def _load_all(self) -> dict[str, list[str]]:
         try:

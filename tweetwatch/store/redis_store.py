@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -27,6 +26,7 @@ from tweetwatch import __version__
 from tweetwatch.errors import StoreRefused, StoreUnavailable
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
+from tweetwatch.secret import mask_url
 from tweetwatch.store.cluster import follow_moved, route_client
 from tweetwatch.store.keys import Keys
 from tweetwatch.store.scripts import ADD_MEMBERS, FIND_SEEN, INCR_WORDS, ROLL, join_members
@@ -80,22 +80,6 @@ REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
 _CLUSTER_TRANSIENT = (redis.exceptions.AskError, redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError)
 """Cluster replies while a slot migrates or a failover runs (MOVED, an AskError too, is
 followed before these are looked at): retry later."""
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by `***` (safe to print and log)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    netloc = f"{user}:***@{host}" if user else f":***@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def open_client(url: str, role: str, namespace: str | None = None) -> redis.Redis:
