@@ -50,6 +50,15 @@ async def test_v_cycles_chart_feed_stream(make_app: MakeApp) -> None:
         assert "RT 41%" in stream and "link 30%" in stream
         assert "realdonald" in stream and "maga" in stream and "en" in stream
         assert "+0.12" in stream and "-0.07" in stream
+        # the window's post count: in the border at 80 columns (no room before the shares) ...
+        assert stream.splitlines()[1].strip("│ ").startswith("RT 41%")
+        assert stream.splitlines()[-1].endswith("2,322 posts ─╯")
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        # ... in the first row where it fits (a changing border text repaints the whole panel)
+        stream = text_of(app.query_one("#stream"))
+        assert stream.splitlines()[1].strip("│ ").startswith("2,322 posts  RT 41%")
+        assert "posts ─" not in stream.splitlines()[-1]
         await pilot.press("v")
         assert switcher.current == "chart"
 

@@ -25,15 +25,24 @@ def percent(share: float | None) -> str:
     return fmt.DASH if share is None else f"{share * 100:.0f}%"
 
 
-def head_lines(snapshot: Snapshot, width: int) -> list[Text]:
-    """The window's post count, then the share of each kind of post: one row when it fits."""
+def posts_text(snapshot: Snapshot) -> Text:
     posts = Text()
     posts.append(fmt.count(snapshot.mix.tweets), style="bold")
     posts.append(" posts", style="dim")
-    shares = shares_line(snapshot)
-    if posts.cell_len + 2 + shares.cell_len <= width:
-        return [Text.assemble(posts, "  ", shares)]
-    return [posts, shares]
+    return posts
+
+
+def posts_fit(snapshot: Snapshot, width: int) -> bool:
+    """Whether the window's post count fits before the shares in the first row. Where it does
+    not (80 columns), it goes in the border instead of taking a row from the top lists."""
+    return posts_text(snapshot).cell_len + 2 + shares_line(snapshot).cell_len <= width
+
+
+def head_line(snapshot: Snapshot, width: int) -> Text:
+    """The share of each kind of post, after the window's post count when that fits."""
+    if posts_fit(snapshot, width):
+        return Text.assemble(posts_text(snapshot), "  ", shares_line(snapshot))
+    return shares_line(snapshot)
 
 
 def shares_line(snapshot: Snapshot) -> Text:
@@ -91,7 +100,7 @@ def top_lines(snapshot: Snapshot, width: int) -> list[Text]:
 def stream_lines(snapshot: Snapshot | None, width: int) -> list[Text]:
     if snapshot is None:
         return [Text("waiting for data…", style="dim")]
-    return [*head_lines(snapshot, width), *sentiment_lines(snapshot, width), *top_lines(snapshot, width)]
+    return [head_line(snapshot, width), *sentiment_lines(snapshot, width), *top_lines(snapshot, width)]
 
 
 class StreamPanel(columns.TextLines):
@@ -103,11 +112,22 @@ class StreamPanel(columns.TextLines):
         self.border_title = "stream mix"
 
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
-        if snapshot is not None:
-            # The post count is in the first row, not the border: it moves with every read of
-            # a live stream, and Textual repaints a whole widget when its border text changes.
-            columns.set_border_text(self, title=f"stream mix · {fmt.window_label(snapshot.window_s)}")
+        self._set_border_text()
         self.refresh_lines()
+
+    def on_resize(self) -> None:
+        self._set_border_text()
+
+    def _set_border_text(self) -> None:
+        """The window in the title; the post count in the subtitle only where the first row
+        has no room for it. It moves with every read of a live stream, and Textual repaints
+        a whole widget when its border text changes: in the row, only that row is resent."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return
+        in_row = posts_fit(snapshot, self.content_size.width)
+        columns.set_border_text(self, title=f"stream mix · {fmt.window_label(snapshot.window_s)}",
+                                subtitle="" if in_row else posts_text(snapshot).plain)
 
     def content_lines(self, width: int, height: int) -> list[Text]:
         return stream_lines(self.snapshot, width)
