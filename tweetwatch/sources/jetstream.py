@@ -251,7 +251,9 @@ class JetstreamSource:
                 return None
         result = outcome[0] if outcome else RuntimeError("connect ended without a result")
         if isinstance(result, InvalidURI):
-            raise UsageError(f"invalid --jetstream-url {clean_text(mask_url(self.url), 200)}: {clean_text(result.msg, 200)}")  # str(result) holds the URL
+            # not str(result): it holds the whole URL, password included
+            raise UsageError(f"invalid --jetstream-url {clean_text(mask_url(self.url), 200)}: "
+                             f"{clean_text(result.msg, 200)}")
         if isinstance(result, (OSError, TimeoutError, WebSocketException)):
             self._reason = f"connect failed: {clean_text(str(result) or type(result).__name__, 120)}"
             return None

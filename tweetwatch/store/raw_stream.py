@@ -45,7 +45,8 @@ class RawStream:
     # -- producer --------------------------------------------------------------------------
     def append(self, lines: Sequence[bytes], checkpoint: tuple[str, str] | None = None) -> None:
         """XADD every line, and store the source's `checkpoint` (see pipeline/checkpoint.py),
-        in one MULTI/EXEC: all or nothing, so a retry after a failure appends no line twice."""
+        in one MULTI/EXEC: a connection lost before EXEC leaves no half batch behind for the
+        retry to append again (after EXEC the outcome is unknown; workers dedupe by id)."""
 
         def run() -> None:
             pipe = self.client.pipeline(transaction=True)
