@@ -529,8 +529,11 @@ def test_raw_only_forwarder_stores_the_cursor_with_the_lines(
     assert store.read_checkpoint("jetstream") == str(newest)
     assert "cursor" not in fake.requests[0]
 
-    forward(True, lambda: raw.length() >= len(fake.log) + 10)  # restarted: catches up from the cursor
-    assert fake.requests[1]["cursor"] == [str(newest - 5_000_000)]
-    assert store.read_checkpoint("jetstream") == str(fake.log[-1][0])
+    newest_of_all = str(fake.log[-1][0])
+    forward(True, lambda: store.read_checkpoint("jetstream") == newest_of_all)  # restarted: catches up
+    assert store.read_checkpoint("jetstream") == newest_of_all
+    cursor = newest - 5_000_000
+    assert fake.requests[1]["cursor"] == [str(cursor)]
+    assert raw.length() == fake.live_count + sum(1 for time_us, _ in fake.log if time_us >= cursor)
     forward(False, lambda: len(fake.requests) == 3)  # resume=False (--no-resume): live
     assert "cursor" not in fake.requests[2]
