@@ -35,14 +35,17 @@ def posts_text(snapshot: Snapshot) -> Text:
 def posts_fit(snapshot: Snapshot, width: int) -> bool:
     """Whether the window's post count fits before the shares in the first row. Where it does
     not (80 columns), it goes in the border instead of taking a row from the top lists."""
-    return posts_text(snapshot).cell_len + 2 + shares_line(snapshot).cell_len <= width
+    return _fits(posts_text(snapshot), shares_line(snapshot), width)
+
+
+def _fits(posts: Text, shares: Text, width: int) -> bool:
+    return posts.cell_len + 2 + shares.cell_len <= width
 
 
 def head_line(snapshot: Snapshot, width: int) -> Text:
     """The share of each kind of post, after the window's post count when that fits."""
-    if posts_fit(snapshot, width):
-        return Text.assemble(posts_text(snapshot), "  ", shares_line(snapshot))
-    return shares_line(snapshot)
+    posts, shares = posts_text(snapshot), shares_line(snapshot)
+    return Text.assemble(posts, "  ", shares) if _fits(posts, shares, width) else shares
 
 
 def shares_line(snapshot: Snapshot) -> Text:
