@@ -40,9 +40,10 @@ def comparable(summary_json: str) -> dict:
 class RedisServer:
     """A real redis-server with fsync-always AOF, that the test can kill and restart."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *config: str) -> None:
         self.dir = directory
         self.sock = directory / "redis.sock"
+        self.config = config
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -52,7 +53,8 @@ class RedisServer:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", "0", "--unixsocket", str(self.sock), "--unixsocketperm", "700",
-             "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+             "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+             *self.config],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -132,3 +134,20 @@ def test_embedded_server_killed_under_collector(tmp_path: Path) -> None:
     assert got.returncode == 0, got.stderr
     assert comparable(got.stdout) == comparable(want.stdout)
     assert comparable(got.stdout)["total"] == 3000
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+@pytest.mark.parametrize("command", [("collect", "--replay", str(FIXTURES / "v2_mixed.jsonl")), ("summary",)])
+def test_a_server_without_scripting_is_one_line_at_once(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """Every write runs Lua (EVAL). A server that renamed it away is refused up front, with
+    the server's reply and no Lua source, instead of being retried as "unreachable"."""
+    server = RedisServer(tmp_path, "--rename-command", "EVAL", "")
+    server.start()
+    try:
+        started = time.monotonic()
+        out = run_cli(*command, "--redis", server.url, state_dir=tmp_path / "state", timeout=30)
+        assert time.monotonic() - started < 15
+    finally:
+        server.stop()
+    assert out.returncode == 3
+    assert out.stderr.splitlines() == ["tweetwatch: Redis refused a command: unknown command 'EVAL'"]

@@ -112,10 +112,16 @@ def test_a_password_in_the_query_string_works_and_is_never_shown(tls_server, tmp
         assert PASSWORD not in text
 
 
-def test_wrong_password_is_one_masked_line(tls_server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [
+    ("summary",),
+    ("collect", "--replay", str(FIXTURES / "v1_mixed.jsonl")),  # these two wait for an
+    ("process", "--exit-when-idle"),                            # unreachable server, not for this
+])
+def test_wrong_password_is_one_masked_line(tls_server, tmp_path: Path, command: tuple[str, ...]) -> None:
     url, _ = tls_server
     bad = url.replace(PASSWORD, "wrong-" + PASSWORD)
-    out = run_cli("summary", "--redis", bad, state_dir=tmp_path)
+    out = run_cli(*command, "--redis", bad, "--namespace", "sec", state_dir=tmp_path, timeout=30)
     assert out.returncode == 3
     assert PASSWORD not in out.stderr and "Traceback" not in out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1
+    assert out.stderr.strip().splitlines() == [
+        "tweetwatch: Redis authentication failed: invalid username-password pair or user is disabled."]

@@ -9,7 +9,7 @@ from tweetwatch.pipeline.model import Tweet
 from tweetwatch.pipeline.text import Topic, TopicMatcher
 from tweetwatch.store.keys import Keys
 from tweetwatch.secret import mask_url
-from tweetwatch.store.redis_store import Store, open_client
+from tweetwatch.store.redis_store import Store, describe_error, open_client
 
 TOPICS = (Topic("trump", ("trump",)), Topic("biden", ("biden",)))
 AGG = Aggregator(TopicMatcher(TOPICS))
@@ -188,3 +188,14 @@ def test_hour_window_counts_are_exact_with_minute_totals(server_url: str, namesp
     for index, count in enumerate(series.counts["_all"]):
         lo = series.start_epoch + index * 60
         assert count == sum(lo <= c < lo + 60 for c in created), index
+
+
+def test_errors_inside_a_pipeline_are_described_without_their_arguments() -> None:
+    """redis-py quotes a failed command's arguments (a whole Lua script, a batch's members)."""
+    wrapped = redis.exceptions.ResponseError(
+        "Command # 10 (EVAL local clock = redis.call('ZSCORE', KEYS[1]) ... 3 {ns}:clock) of pipeline "
+        "caused error: unknown command 'EVAL', with args beginning with: 'local clock' '3' ")
+    assert describe_error(wrapped) == "EVAL: unknown command 'EVAL'"
+    plain = redis.exceptions.ResponseError("unknown command 'FOO', with args beginning with: 'secret' ")
+    assert describe_error(plain) == "unknown command 'FOO'"
+    assert describe_error(redis.exceptions.ConnectionError("Error 111\nmore")) == "Error 111"

@@ -14,8 +14,12 @@ from pathlib import Path
 import redis
 from support import FIXTURES, REPO, run_cli
 
+from tweetwatch.pipeline.text import Topic
+from tweetwatch.pipeline.workers import Processor
 from tweetwatch.sources.demo import virtual_time_source, write_lines
 from tweetwatch.store.keys import Keys
+from tweetwatch.store.raw_stream import RawEntry, RawStream
+from tweetwatch.store.redis_store import Store, open_client
 
 TOPICS = [("trump", ["trump", "realdonaldtrump"]), ("biden", ["biden", "joebiden"])]
 
@@ -91,3 +95,44 @@ def test_workers_match_direct_collect_even_after_sigkill(server_url: str, namesp
     assert client.xpending(keys.raw, "tweetwatch")["pending"] == 0
     got = summary(server_url, namespace)
     assert got == expected
+
+
+def test_a_worker_stalled_after_taking_its_batch_does_not_count_it_again(
+        server_url: str, namespace: str, tmp_path: Path) -> None:
+    """A worker pauses right after XREADGROUP hands it a batch (a GC pause, SIGSTOP, a slow
+    machine); another claims the batch and counts it. The stalled one must then drop it:
+    control lines carry no id, so the dedupe by id could not save a second count."""
+    posts = tmp_path / "demo.jsonl"
+    write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=300))
+    lines = posts.read_bytes().splitlines() + [b'{"limit":{"track":%d}}' % n for n in range(50)]
+    store = Store(open_client(server_url, "test"), namespace)
+    store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+    raw = RawStream(store)
+    raw.append(lines)
+
+    def make_worker(consumer: str) -> Processor:
+        worker_store = Store(open_client(server_url, consumer), namespace)
+        return Processor(worker_store, RawStream(worker_store), group="g", consumer=consumer,
+                         claim_idle_ms=50, batch_size=len(lines), sentiment=False)
+
+    stalled, claimer = make_worker("stalled"), make_worker("claimer")
+    take = stalled.raw.read
+
+    def take_then_stall(*args: object, **kwargs: object) -> list[RawEntry]:
+        entries = take(*args, **kwargs)  # type: ignore[arg-type]
+        time.sleep(0.2)  # stalled past claim_idle_ms, while the claimer takes the batch over
+        claimed = claimer._next_entries()
+        assert len(claimed) == len(entries) == len(lines)
+        claimer._process(claimed)
+        return entries
+
+    stalled.raw.read = take_then_stall  # type: ignore[method-assign]
+    entries = stalled._next_entries()
+    stalled._process(entries)
+
+    assert (claimer.stats.batches, stalled.stats.batches, stalled.stats.lost_batches) == (1, 0, 1)
+    totals = store.client.hgetall(store.keys.totals)
+    assert int(totals["control"]) == 50
+    assert int(totals.get("duplicates", 0)) == 0
+    assert int(totals["total"]) == claimer.stats.tweets == 300
+    assert raw.pending_count("g") == 0

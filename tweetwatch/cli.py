@@ -23,7 +23,7 @@ from types import FrameType
 
 from tweetwatch import __version__
 from tweetwatch.config import SOURCES, Settings, resolve
-from tweetwatch.errors import StoreUnavailable, TweetwatchError, UsageError
+from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError, UsageError
 from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
 from tweetwatch.store.keys import NAMESPACE_RE
@@ -213,17 +213,24 @@ def connect(settings: Settings, role: str, wait: bool = False, stop: threading.E
         try:
             store.check_server()
             break
+        except StoreRefused:
+            raise  # wrong password, no permission, no scripting: waiting cannot help
         except StoreUnavailable as exc:
             if not wait or (stop is not None and stop.is_set()):
                 raise
             log.warning("%s; retrying in %.0f s", exc, delay)
-            print(f"tweetwatch: {exc}; retrying in {delay:.0f} s", file=sys.stderr)
+            if not _logs_to_stderr():  # say it once, not twice
+                print(f"tweetwatch: {exc}; retrying in {delay:.0f} s", file=sys.stderr)
             if stop is not None:
                 stop.wait(delay)
             else:
                 time.sleep(delay)
             delay = min(delay * 2, 10)
     return Backend(store, embedded, label)
+
+
+def _logs_to_stderr() -> bool:
+    return any(isinstance(h, logging.StreamHandler) and h.stream is sys.stderr for h in logging.getLogger().handlers)
 
 
 def _release(backend: Backend | None) -> None:

@@ -7,11 +7,13 @@ on any machine.
 
 Exactness when a worker dies (even SIGKILL mid-batch): its batch was neither written nor
 acknowledged (one transaction), so the entries stay pending and another worker claims them
-with XAUTOCLAIM after `claim_idle_ms`. A worker that was only *slow* past that timeout could
-in principle race the claimer; the per-minute `seen` id sets then count each post once
-(the second copy lands in `duplicates`). We chose atomic write+ack plus id dedupe over a
-separate batch-marker key because the dedupe already exists for reconnects and costs nothing
-extra, while a marker would add a read and a key per batch.
+with XAUTOCLAIM after `claim_idle_ms`. A worker that was only *slow* past that timeout is
+stopped by its fence: the claimer moves the previous owner's fence key before it claims, and
+every write is guarded by the fence value read before its entries were taken (WATCH), so the
+slow worker's write is refused and it drops the batch. Posts that reach the stream twice (a
+resumed source's overlap) are counted once by the per-minute `seen` id sets. We chose atomic
+write+ack, the fence and id dedupe over a batch-marker key per batch because the dedupe
+already exists for reconnects, while a marker would add a read and a key per batch.
 """
 
 from __future__ import annotations
@@ -186,10 +188,16 @@ class Processor:
             on_status(self.status_line())
 
     def _next_entries(self) -> list[RawEntry]:
-        """Stale entries of dead workers first (checked every few seconds), then new ones."""
+        """Stale entries of dead workers first (checked every few seconds), then new ones.
+
+        Our fence is read *before* the entries are taken. A worker that claims them later
+        moves it first, so our write of them is refused (`BatchLost`) however long we stall
+        anywhere in between. Read after the entries, it could already hold the claimer's
+        value, and a stalled batch would then be counted by both of us."""
         entries: list[RawEntry] = []
         self._load_meta()
         self.raw.ensure_group(self.group)  # cheap; recreates it after a server restart
+        fence = self.raw.fence(self.consumer)
         now = time.monotonic()
         if now - self._last_claim >= min(5.0, self.claim_idle_ms / 1000):
             self._last_claim = now
@@ -198,7 +206,7 @@ class Processor:
         if not entries:
             entries = self.raw.read(self.group, self.consumer, self.batch_size, block_ms=500)
         if entries:
-            self._fence = self.raw.fence(self.consumer)
+            self._fence = fence
         return entries
 
     def _wait_for_redis(self, exc: StoreUnavailable, stop: threading.Event) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 import uuid
 from collections import Counter
@@ -73,8 +74,13 @@ _T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
-_FATAL_REPLIES = ("NOPERM", "WRONGPASS", "NOAUTH", "ERR unknown command", "ERR unknown subcommand")
-"""Replies that mean "this will never work" (as opposed to LOADING, OOM, READONLY, MISCONF)."""
+_FATAL_REPLIES = ("NOPERM", "WRONGPASS", "NOAUTH", "unknown command", "unknown subcommand")
+"""Replies that mean "this will never work" (as opposed to LOADING, OOM, READONLY, MISCONF).
+redis-py drops the leading `ERR ` of a reply, so `ERR unknown command` arrives without it."""
+_PIPELINE_ERROR = re.compile(r"Command # \d+ \((\S+)[^\n]*?\) of pipeline caused error: ")
+"""redis-py's wrapping of an error inside a pipeline or transaction; it quotes the command's
+arguments (a whole Lua script, the members of a batch), which no message should carry."""
+_ARGS_QUOTED = ", with args beginning with:"
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 _CLUSTER_TRANSIENT = (redis.exceptions.AskError, redis.exceptions.TryAgainError, redis.exceptions.ClusterDownError)
@@ -102,9 +108,21 @@ def open_client(url: str, role: str, namespace: str | None = None) -> redis.Redi
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for a Redis error, never containing credentials."""
+    """One line for a Redis error, never containing credentials or a command's arguments:
+    `EVAL: unknown command 'EVAL'` for an error inside a pipeline."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    wrapped = _PIPELINE_ERROR.match(text)
+    if wrapped is not None:
+        text = f"{wrapped.group(1)}: {text[wrapped.end():]}"
+    text = text.split(_ARGS_QUOTED)[0]
     return text[:200]
+
+
+def server_reply(exc: BaseException) -> str:
+    """The server's own reply in a Redis error (without redis-py's pipeline wrapping)."""
+    text = str(exc)
+    wrapped = _PIPELINE_ERROR.match(text)
+    return text[wrapped.end():] if wrapped is not None else text
 
 
 class BatchLost(Exception):
@@ -167,9 +185,11 @@ class Store:
         except _CLUSTER_TRANSIENT as exc:
             where = self.url_label or "Redis"
             raise StoreUnavailable(f"{where}: the cluster is moving the namespace ({describe_error(exc)})") from None
+        except redis.exceptions.OutOfMemoryError as exc:
+            raise StoreUnavailable(f"Redis is out of memory (maxmemory reached): {describe_error(exc)}") from None
         except redis.exceptions.ResponseError as exc:
             message = describe_error(exc)
-            if message.startswith(_FATAL_REPLIES):
+            if server_reply(exc).startswith(_FATAL_REPLIES):
                 raise StoreRefused(f"Redis refused a command: {message}") from None
             raise StoreUnavailable(f"Redis refused a command: {message}") from None
         except redis.exceptions.AuthenticationError as exc:
@@ -190,15 +210,15 @@ class Store:
             log.warning("could not recover the connection: %s", exc)
 
     def check_server(self) -> str:
-        """Ping and check the version; returns e.g. `valkey 9.0.0`."""
+        """Ping, check the version and that scripts run (every write uses EVAL); returns
+        e.g. `valkey 9.0.0`. Raises StoreRefused when EVAL is renamed away or not allowed."""
         info = self._call(lambda: self.client.info("server"))
         version = str(info.get("valkey_version") or info.get("redis_version") or "0")
         name = "valkey" if "valkey_version" in info or info.get("server_name") == "valkey" else "redis"
         numbers = tuple(int(p) for p in str(info.get("redis_version", "0")).split(".")[:2] if p.isdigit())
         if numbers < MIN_SERVER_VERSION:
-            raise StoreUnavailable(
-                f"tweetwatch needs Redis >= 6.2 or Valkey; the server reports {version}"
-            )
+            raise StoreRefused(f"tweetwatch needs Redis >= 6.2 or Valkey; the server reports {version}")
+        self._call(lambda: self.client.eval("return 1", 0))
         return f"{name} {version}"
 
     def ping_ms(self) -> float:
