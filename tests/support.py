@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,3 +26,24 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
         [sys.executable, "-m", "tweetwatch", *args],
         capture_output=True, text=True, timeout=timeout, env=full_env, cwd=REPO,
     )
+
+
+def start_cli(*args: str, state_dir: Path) -> subprocess.Popen[str]:
+    """`python -m tweetwatch ARGS` in the background, with the environment run_cli uses."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWEETWATCH_", "REDIS_URL"))}
+    env["TWEETWATCH_CONFIG"] = str(FIXTURES / "empty-config.toml")
+    env["TWEETWATCH_STATE_DIR"] = str(state_dir)
+    return subprocess.Popen([sys.executable, "-m", "tweetwatch", *args], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@contextmanager
+def cli_process(*args: str, state_dir: Path) -> Iterator[subprocess.Popen[str]]:
+    """`start_cli`, killed on the way out if the test left it running."""
+    proc = start_cli(*args, state_dir=state_dir)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -12,23 +12,20 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import random
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import redis
-from support import FIXTURES, REPO, run_cli
+from support import cli_process, run_cli
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
@@ -275,27 +272,6 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 
 
 # --- end to end: real processes -------------------------------------------------------------
-
-
-def start_cli(*args: str, state_dir: Path) -> subprocess.Popen[str]:
-    """`python -m tweetwatch ARGS` in the background, with the environment run_cli uses."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWEETWATCH_", "REDIS_URL"))}
-    env["TWEETWATCH_CONFIG"] = str(FIXTURES / "empty-config.toml")
-    env["TWEETWATCH_STATE_DIR"] = str(state_dir)
-    return subprocess.Popen([sys.executable, "-m", "tweetwatch", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-@contextmanager
-def cli_process(*args: str, state_dir: Path) -> Iterator[subprocess.Popen[str]]:
-    """`start_cli`, killed on the way out if the test left it running."""
-    proc = start_cli(*args, state_dir=state_dir)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def stop_cli(proc: subprocess.Popen[str], stop_signal: int = signal.SIGTERM) -> str:

@@ -27,8 +27,10 @@ from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError, U
 from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
 from tweetwatch.store.keys import NAMESPACE_RE
+from tweetwatch.store.lease import CollectorLease
 from tweetwatch.secret import mask_url
 from tweetwatch.store.redis_store import Store, open_client
+from tweetwatch.sources.base import Source
 
 log = logging.getLogger("tweetwatch")
 
@@ -233,7 +235,25 @@ def _logs_to_stderr() -> bool:
     return any(isinstance(h, logging.StreamHandler) and h.stream is sys.stderr for h in logging.getLogger().handlers)
 
 
-def _release(backend: Backend | None) -> None:
+def _lease(backend: Backend, source: Source, required: bool) -> CollectorLease:
+    """The namespace's lease for `source` (store/lease.py). Raises NamespaceBusy when another
+    live process reads the same source into the namespace. `required=False` (the dashboard
+    with its collector, which starts while Redis may be away): an unreachable server defers
+    taking it to the collector's first renewal."""
+    lease = CollectorLease(backend.store, getattr(source, "label", "source"))
+    try:
+        lease.acquire()
+    except StoreRefused:
+        raise
+    except StoreUnavailable:
+        if required:
+            raise
+    return lease
+
+
+def _release(backend: Backend | None, lease: CollectorLease | None = None) -> None:
+    if lease is not None:
+        lease.release()
     if backend is None:
         return
     try:
@@ -300,10 +320,12 @@ def cmd_collect(settings: Settings) -> int:
     source = make_source(settings)  # fails early on a missing replay file
     stop = threading.Event()
     backend = connect(settings, "collector", wait=True, stop=stop)
+    lease: CollectorLease | None = None
     try:
+        lease = _lease(backend, source, required=True)
         collector = Collector(
             source, backend.store, settings.topics, is_demo=settings.is_demo, resume=settings.resume,
-            on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
+            on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True), lease=lease,
         )
         collector.batches.aggregator.set_sentiment(settings.sentiment)
 
@@ -327,7 +349,7 @@ def cmd_collect(settings: Settings) -> int:
             )
         return 0
     finally:
-        _release(backend)
+        _release(backend, lease)
 
 
 def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
@@ -337,11 +359,14 @@ def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
     source = make_source(settings)
     stop = threading.Event()
     backend = connect(settings, "forwarder", wait=True, stop=stop)
+    lease: CollectorLease | None = None
     try:
+        lease = _lease(backend, source, required=True)
         backend.store.write_meta(settings.topics, source.label, settings.is_demo)
         forwarder = RawForwarder(source, RawStream(backend.store, maxlen or DEFAULT_RAW_MAXLEN),
                                  on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
-                                 resume=settings.resume)
+                                 resume=settings.resume, lease=lease, topics=settings.topics,
+                                 is_demo=settings.is_demo)
         with _stop_signals(lambda _signum: stop.set()):
             try:
                 forwarder.run(stop)
@@ -349,7 +374,7 @@ def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
                 stop.set()
         return 0
     finally:
-        _release(backend)
+        _release(backend, lease)
 
 
 def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
@@ -456,10 +481,12 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
     source = make_source(settings) if with_collector else None
     backend = connect(settings, "run" if with_collector else "dashboard", check=False)
     collector: Collector | None = None
+    lease: CollectorLease | None = None
     try:
         if source is not None:
+            lease = _lease(backend, source, required=False)
             collector = Collector(source, backend.store, settings.topics, is_demo=settings.is_demo,
-                                  resume=settings.resume)
+                                  resume=settings.resume, lease=lease)
             collector.batches.aggregator.set_sentiment(settings.sentiment)
             collector.start()
         reader = Store(backend.store.client, settings.namespace, url_label=backend.label)
@@ -482,7 +509,7 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
                 raise collector.error
         return 0
     finally:
-        _release(backend)
+        _release(backend, lease)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

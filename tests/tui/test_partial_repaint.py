@@ -9,7 +9,6 @@ refresh, fewer bytes down an SSH connection); a hidden panel must cost nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any

@@ -7,7 +7,7 @@ Delta while Redis is away and write it in one transaction when it is back.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import repeat

@@ -36,6 +36,7 @@ from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source, line_batches, where
+from tweetwatch.store.lease import CollectorLease, Renewal
 from tweetwatch.store.redis_store import Store
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,13 @@ class Collector:
         retry_interval: float = 1.0,
         is_demo: bool = False,
         resume: bool = True,
+        lease: CollectorLease | None = None,
     ) -> None:
         """`resume`: a source that can (Jetstream) starts where the last run's counts end
-        (see pipeline/checkpoint.py); False starts it from now."""
+        (see pipeline/checkpoint.py); False starts it from now. `lease`: the namespace's
+        lease for this source (store/lease.py), acquired by the caller and renewed here."""
         self.source = source
+        self.lease = lease
         self.is_demo = is_demo
         self.resume = resume
         self._meta_written = False
@@ -328,8 +332,19 @@ class Collector:
         if not self._redis_down:
             try:
                 self.store.publish_status(line)
+                self._renew_lease()
             except StoreUnavailable:
                 pass
+
+    def _renew_lease(self) -> None:
+        if self.lease is None or self.stop_event.is_set():
+            return
+        renewal = self.lease.renew()
+        if renewal is Renewal.RETAKEN:  # the keys may have vanished (reset): readers need the topics
+            self.store.write_meta(self.topics, getattr(self.source, "label", "source"), self.is_demo)
+        elif renewal is Renewal.LOST:
+            self.error = self.error or self.lease.lost_error()
+            self.stop()
 
     def status_line(self) -> str:
         s = self.stats

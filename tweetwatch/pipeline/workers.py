@@ -33,6 +33,7 @@ from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source
+from tweetwatch.store.lease import CollectorLease, NamespaceBusy, Renewal
 from tweetwatch.store.raw_stream import RawEntry, RawStream
 from tweetwatch.store.redis_store import BatchLost, Store
 
@@ -59,18 +60,27 @@ class RawForwarder:
     """Source -> raw stream, nothing else (the aggregation happens in `Processor`s)."""
 
     def __init__(
-        self, source: Source, raw: RawStream, on_status: Callable[[str], None] | None = None, resume: bool = True
+        self, source: Source, raw: RawStream, on_status: Callable[[str], None] | None = None, resume: bool = True,
+        lease: CollectorLease | None = None, topics: tuple[Topic, ...] = (), is_demo: bool = False,
     ) -> None:
+        """`lease`: the namespace's lease for this source (store/lease.py), acquired by the
+        caller and renewed here; `topics` and `is_demo` are written again if the namespace's
+        keys vanish under it."""
         self.source = source
         self.raw = raw
         self.resume = resume
         self.on_status = on_status
+        self.lease = lease
+        self.topics = topics
+        self.is_demo = is_demo
         self.stats = ForwardStats()
 
     def run(self, stop: threading.Event) -> None:
+        """Raises NamespaceBusy when another forwarder took the namespace over meanwhile."""
         pending: list[bytes] = []
         next_send = time.monotonic() + FORWARD_EVERY_S
         last_status = 0.0
+        lost: NamespaceBusy | None = None
         self.stats.state = "forwarding"
         if self.resume:
             resume_source(self.source, self.raw.store)
@@ -83,9 +93,13 @@ class RawForwarder:
                 self.stats.lines += len(pending)
                 pending = []
                 next_send = now + FORWARD_EVERY_S
-            if self.on_status and now - last_status >= 2:
+            if now - last_status >= 2:
                 last_status = now
-                self.on_status(f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded")
+                lost = self._renew_lease()
+                if lost is not None:  # send what was read, then stop
+                    stop.set()
+                if self.on_status:
+                    self.on_status(f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded")
             if stop.is_set():
                 break
         if pending:
@@ -94,6 +108,20 @@ class RawForwarder:
         self.stats.state = "stopped"
         if self.on_status:
             self.on_status(f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded · stopped")
+        if lost is not None:
+            raise lost
+
+    def _renew_lease(self) -> NamespaceBusy | None:
+        """The error to stop with when another forwarder took the namespace over."""
+        if self.lease is None:
+            return None
+        try:
+            renewal = self.lease.renew()
+            if renewal is Renewal.RETAKEN:  # the keys may have vanished (reset): workers need the topics
+                self.raw.store.write_meta(self.topics, getattr(self.source, "label", "source"), self.is_demo)
+        except StoreUnavailable:
+            return None  # `_send` waits for Redis and says so
+        return self.lease.lost_error() if renewal is Renewal.LOST else None
 
     def _send(self, lines: list[bytes], stop: threading.Event) -> None:
         """Append, retrying while Redis is away (the source waits: backpressure, no loss).

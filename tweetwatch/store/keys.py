@@ -76,6 +76,11 @@ class Keys:
         counted). Written in the same transaction as the counts it covers."""
         return self.prefix + "checkpoints"
 
+    def collector(self, source_label: str) -> str:
+        """STRING with a TTL: the lease of the one process that reads `source_label` into this
+        namespace (its host, pid and start time; see store/lease.py)."""
+        return self.prefix + "collector:" + source_label
+
     @property
     def raw(self) -> str:
         """STREAM of raw input lines (`collect --raw-only`), read by `process` workers through a
