@@ -94,8 +94,9 @@ def build(directory: Path) -> list[tuple[Case, Path]]:
         ]) + b"\n", 1, rejected=2),
         Case("empty", b"", 0),
         Case("blank_lines", b"\n\r\n   \n\t\n", 0),
-        Case("hostile_texts", b"\n".join(tweet(1000 + i, text) for i, text in enumerate(HOSTILE_TEXTS.values())) + b"\n",
-             len(HOSTILE_TEXTS)),
+        Case("hostile_texts", b"\n".join(  # the same texts as hashtags and mentioned usernames too
+            tweet(1000 + i, text, entities={"hashtags": [{"tag": text[6:]}], "mentions": [{"username": text[6:]}]})
+            for i, text in enumerate(HOSTILE_TEXTS.values())) + b"\n", len(HOSTILE_TEXTS)),
     ]
     out: list[tuple[Case, Path]] = []
     for case in cases:

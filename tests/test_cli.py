@@ -93,6 +93,25 @@ def test_bad_options_are_one_line_errors(args: tuple[str, ...], message: str) ->
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("summary", "--redis", "http://localhost:6379"), "invalid Redis URL http://localhost:6379: Redis URL must"),
+        (("summary", "--redis", "redis://127.0.0.1:99999"), "invalid Redis URL <invalid URL>: Port out of range"),
+        (("process", "--redis", "redis://127.0.0.1:1", "--claim-idle", "nan"), "invalid --claim-idle nan"),
+        (("process", "--redis", "redis://127.0.0.1:1", "--claim-idle", "-1"), "invalid --claim-idle -1.0"),
+        (("collect", "--raw-only", "--raw-maxlen=-3", "--replay", str(FIXTURES / "v2_mixed.jsonl"),
+          "--redis", "redis://127.0.0.1:1"), "invalid --raw-maxlen -3"),
+    ],
+)
+def test_bad_values_are_usage_errors_before_any_connection(args: tuple[str, ...], message: str) -> None:
+    """Exit 2 (fix the command), not 3 (Redis is away) or 1 (a Redis library error)."""
+    result = run_cli(*args, timeout=30)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"tweetwatch: {message}")
+
+
 def test_reset(server_url: str, namespace: str) -> None:
     collect(server_url, namespace, "v1_mixed.jsonl")
     no = run_cli("reset", "--redis", server_url, "--namespace", namespace)

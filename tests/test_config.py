@@ -76,6 +76,30 @@ def test_invalid_toml_is_an_error(tmp_path: Path) -> None:
         resolve({"command": "run"}, {"TWEETWATCH_CONFIG": str(config)})
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ('[topics]\ntrump = "trump"', r"topics.trump must be a list of strings"),  # was: keywords t, r, u, m, p
+    ("[topics]\ntrump = [1, 2]", r"topics.trump must be a list of strings"),
+    ('track = "trump:trump"', r"'track' must be a list of strings"),
+    ("track = [1, 2]", r"'track' must be a list of strings"),
+    ("replay = [5]", r"'replay' must be a list of strings"),
+    ('archive = "no"', r"'archive' must be true or false"),
+    ("speed = true", r"'speed' must be a number or a string"),
+    ("redis = 6379", r"'redis' must be a string"),
+    ('windw = "5m"', r"unknown key 'windw' \(known: archive, "),  # a typo is not ignored
+])
+def test_config_values_of_the_wrong_type_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
+    config = write_config(tmp_path, text)
+    with pytest.raises(UsageError, match=message):
+        resolve({"command": "run"}, {"TWEETWATCH_CONFIG": str(config)})
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_bytes(b"\xff\xfen = 1\n")
+    with pytest.raises(UsageError, match="is not UTF-8 text"):
+        resolve({"command": "run"}, {"TWEETWATCH_CONFIG": str(config)})
+
+
 def test_bearer_token_selects_x_and_is_masked(tmp_path: Path) -> None:
     token = "AAAAAAAAAAAAAAAAAAAAAsecretsecretsecretwxyz"
     s = resolve({"command": "summary"}, {"TWEETWATCH_CONFIG": EMPTY, "X_BEARER_TOKEN": token})

@@ -79,6 +79,30 @@ def test_no_input_escape_reaches_the_terminal(corpus, server_url: str, namespace
         assert ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", "bidi control reached the terminal"
 
 
+def test_summary_and_exports_carry_no_hostile_sequence(corpus, server_url: str, namespace: str,
+                                                       tmp_path: Path) -> None:
+    """Hashtags and mentioned usernames are stored as they came and printed by `summary` and
+    the exports, which go to a terminal as often as to a file (`cat mix.csv`). The escape
+    sequences' letters must not turn into keywords either."""
+    hostile = next(path for case, path in corpus if case.name == "hostile_texts")
+    base = ("--redis", server_url, "--namespace", namespace)
+    assert run_cli("collect", "--replay", str(hostile), "--track", "trump:trump", *base).returncode == 0
+    outputs = [run_cli("summary", "--window", "24h", *base), run_cli("summary", "--json", "--window", "24h", *base),
+               run_cli("export", "json", "-o", "-", "--window", "24h", *base),
+               run_cli("export", "csv", "-o", str(tmp_path / "csv"), "--window", "24h", *base)]
+    for result in outputs:
+        assert result.returncode == 0, result.stderr
+    texts = [r.stdout + r.stderr for r in outputs] + [p.read_text() for p in (tmp_path / "csv").iterdir()]
+    summary = json.loads(outputs[1].stdout)
+    assert len(summary["mix"]["hashtags"]) >= 8 and len(summary["mix"]["mentions"]) >= 8  # they are there
+    for text in texts:
+        assert "\x1b" not in text and "\\u001b" not in text and "\x07" not in text and "\\u0007" not in text
+        for ch in text:
+            assert not 0x80 <= ord(ch) <= 0x9F and ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    words = {word for word, _ in summary["topics"]["trump"]["keywords"]}
+    assert "copy" in words and not words & {"31", "0m", "2j", "52", "sgfja2vkignsaxbib2fyza", "title"}
+
+
 def test_sanitizer_removes_every_hostile_sequence() -> None:
     for name, text in HOSTILE_TEXTS.items():
         clean = clean_text(text)

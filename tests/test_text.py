@@ -57,6 +57,7 @@ import pytest  # noqa: E402
 
 from hostile_corpus import HOSTILE_TEXTS  # noqa: E402
 from tweetwatch.pipeline.text import count_tokens  # noqa: E402
+from tweetwatch.sanitize import blank_escape_sequences  # noqa: E402
 
 _URL = re.compile(r"https?://\S+")
 _WORD = re.compile(r"\w+")
@@ -74,7 +75,8 @@ TRICKY = [
 
 
 def reference_tokens(text: str) -> list[str]:
-    """The rule as written: casefold, blank URLs, `\\w+`."""
+    """The rule as written: blank escape sequences (line by line), casefold, blank URLs, `\\w+`."""
+    text = "\n".join(blank_escape_sequences(line) for line in text.split("\n"))
     return _WORD.findall(_URL.sub(" ", text.casefold()))
 
 
@@ -98,6 +100,17 @@ def test_match_text_equals_matching_the_tokens(text: str) -> None:
     assert phrases.match_text(text) == phrases.match(reference_tokens(text))
 
 
+def test_escape_sequences_are_no_words_and_hide_none() -> None:
+    """Their letters and digits (`31m`, an OSC 52 payload) are not the post's words, and a
+    word right after one (`\\x9b31mtrump`: 8-bit CSI) is still found."""
+    assert tokenize("\x1b[31mred\x1b[0m alert") == ["red", "alert"]
+    assert tokenize("copy \x1b]52;c;SGFja2Vk\x07 me") == ["copy", "me"]
+    assert MATCHER.match_text("\x9b31mtrump é") == ["trump"]
+    assert MATCHER.match_text("\x1b[1mjoebiden\x1b[0m") == ["biden"]
+    # an OSC left open ends with its line: the next text of a batch keeps its words
+    assert count_tokens(["open \x1b]0;title", "trump next"]) == Counter({"open": 1, "trump": 1, "next": 1})
+
+
 def test_match_text_finds_keywords_next_to_emoji_not_inside_words_or_urls() -> None:
     assert MATCHER.match_text("trump🔥") == ["trump"]
     assert MATCHER.match_text("Go JOEBIDEN!") == ["biden"]
@@ -107,7 +120,8 @@ def test_match_text_finds_keywords_next_to_emoji_not_inside_words_or_urls() -> N
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-_WORDS = st.sampled_from(["trump", "biden", "joebiden", "new", "york", "http://x.co/trump", "İ", "ß", "_", "🔥"])
+_WORDS = st.sampled_from(["trump", "biden", "joebiden", "new", "york", "http://x.co/trump", "İ", "ß", "_", "🔥",
+                          "\x1b[31m", "\x9b2J", "\x1b]52;c;", "\x07", "\n"])
 _TEXTS = st.lists(_WORDS | st.text(max_size=6), max_size=12).map(lambda parts: "".join(parts))
 
 

@@ -293,6 +293,16 @@ def test_rules_command_lists_syncs_and_clears_only_its_own(tmp_path: Path, api: 
     assert no_token.returncode == 2 and "bearer token" in no_token.stderr
 
 
+def test_rules_of_other_apps_are_listed_without_their_escape_sequences(tmp_path: Path, api: FakeXApi) -> None:
+    """Another app's rules come from the network: an OSC 52 in its value would write to the
+    user's clipboard, a bidi override would reorder the line."""
+    api.add_rule("cats \x1b]52;c;SGFja2Vk\x07 \u202eevil", "p\x1b[31mets")
+    listed = run_cli("rules", "list", "--x-api-url", api.url, env=cli_env(tmp_path))
+    assert listed.returncode == 0, listed.stderr
+    [(_id, tag, value, owner)] = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert (tag, value, owner) == ("pets", "cats  evil", "other")
+
+
 def test_rules_command_with_a_bad_token_is_one_line(tmp_path: Path, api: FakeXApi) -> None:
     result = run_cli("rules", "--x-api-url", api.url, env=cli_env(tmp_path, "AAAAnot-the-right-token-at-all-0000"))
     assert result.returncode == 2

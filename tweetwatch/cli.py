@@ -356,6 +356,8 @@ def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
     from tweetwatch.pipeline.workers import RawForwarder
     from tweetwatch.store.raw_stream import DEFAULT_RAW_MAXLEN, RawStream
 
+    if maxlen is not None and maxlen < 1:
+        raise UsageError(f"invalid --raw-maxlen {maxlen}: give the number of lines the stream keeps (1 or more)")
     source = make_source(settings)
     stop = threading.Event()
     backend = connect(settings, "forwarder", wait=True, stop=stop)
@@ -381,6 +383,10 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
     from tweetwatch.pipeline.workers import Processor, default_consumer_name
     from tweetwatch.store.raw_stream import RawStream
 
+    claim_idle = float(flags.get("claim_idle") or 30)  # type: ignore[arg-type]
+    if not 0.1 <= claim_idle <= 86_400:  # NaN fails this too
+        raise UsageError(f"invalid --claim-idle {claim_idle}: give seconds between 0.1 and 86400")
+    claim_idle_ms = int(claim_idle * 1000)
     consumer = str(flags.get("consumer") or default_consumer_name())
     group = str(flags.get("group") or "tweetwatch")
     for what, value in (("consumer", consumer), ("group", group)):
@@ -393,7 +399,7 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
             backend.store, RawStream(backend.store),
             group=group,
             consumer=consumer,
-            claim_idle_ms=int(float(flags.get("claim_idle") or 30) * 1000),  # type: ignore[arg-type]
+            claim_idle_ms=claim_idle_ms,
             exit_when_idle=bool(flags.get("exit_when_idle")),
             sentiment=settings.sentiment,
         )
@@ -463,7 +469,11 @@ def cmd_reset(settings: Settings) -> int:
         if not settings.yes:
             if not sys.stdin.isatty():
                 raise UsageError("reset needs --yes when not run from a terminal")
-            answer = input(f"Delete every key of namespace '{settings.namespace}' on {backend.label}? [y/N] ")
+            try:
+                answer = input(f"Delete every key of namespace '{settings.namespace}' on {backend.label}? [y/N] ")
+            except EOFError:  # ctrl+d: no
+                answer = ""
+                print(file=sys.stderr)
             if answer.strip().lower() not in ("y", "yes"):
                 print("nothing deleted", file=sys.stderr)
                 return 1

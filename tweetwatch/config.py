@@ -93,6 +93,18 @@ def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir("tweetwatch")) / "config.toml"
 
 
+_TEXT, _NUMBER, _FLAG = "a string", "a number or a string", "true or false"
+_TEXTS, _TOPICS = "a list of strings", "a table of lists of strings"
+FILE_KEYS = {
+    "redis": _TEXT, "namespace": _TEXT, "source": _TEXT, "speed": _NUMBER, "refresh": _NUMBER,
+    "window": _NUMBER, "retention": _NUMBER, "demo_rate": _NUMBER, "colors": _NUMBER,
+    "track": _TEXTS, "topics": _TOPICS, "replay": _TEXTS, "x_api_url": _TEXT, "jetstream_url": _TEXT,
+    "rule_suffix": _TEXT, "archive_dir": _TEXT, "bearer_token": _TEXT, "bearer_token_file": _TEXT,
+    "archive": _FLAG, "resume": _FLAG, "sentiment": _FLAG, "ascii": _FLAG, "mouse": _FLAG,
+}
+"""Every key the config file may hold, with the type it must have."""
+
+
 def load_file(path: Path, explicit: bool) -> dict[str, Any]:
     if not path.exists():
         if explicit:
@@ -100,11 +112,43 @@ def load_file(path: Path, explicit: bool) -> dict[str, Any]:
         return {}
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"config file {path} is not UTF-8 text") from None
     except OSError as exc:
         raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+    check_file(data, path)
+    return data
+
+
+def check_file(data: dict[str, Any], path: Path) -> None:
+    """Refuse unknown keys (a typo would be ignored silently) and values of the wrong type
+    (`trump = "trump"` would have become the keywords t, r, u, m, p)."""
+    for key, value in data.items():
+        wanted = FILE_KEYS.get(key)
+        if wanted is None:
+            raise UsageError(f"config file {path}: unknown key {key!r} (known: {', '.join(sorted(FILE_KEYS))})")
+        if not _has_type(value, wanted, key):
+            raise UsageError(f"config file {path}: {key!r} must be {wanted}")
+    for name, keywords in (data.get("topics") or {}).items():
+        if not _has_type(keywords, _TEXTS, "topics"):
+            raise UsageError(f"config file {path}: topics.{name} must be {_TEXTS}, e.g. {name} = [\"{name}\"]")
+
+
+def _has_type(value: Any, wanted: str, key: str) -> bool:
+    if wanted == _TEXT:
+        return isinstance(value, str)
+    if wanted == _NUMBER:
+        return isinstance(value, str | int | float) and not isinstance(value, bool)
+    if wanted == _FLAG:
+        return isinstance(value, bool)
+    if wanted == _TOPICS:
+        return isinstance(value, dict)
+    if key == "replay" and isinstance(value, str):  # one file may be given as a string
+        return True
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def parse_topic(spec: str) -> Topic:

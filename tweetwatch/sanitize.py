@@ -25,6 +25,13 @@ _ESCAPE_SEQUENCE = re.compile(
 """7-bit and 8-bit escape sequences. An unterminated string sequence runs to the end,
 as it would on a real terminal, so its payload is never shown."""
 
+def blank_escape_sequences(text: str) -> str:
+    """`text` with each escape sequence replaced by a space (for the tokenizer: its letters
+    and digits, `31m` or an OSC 52 payload, are no words of the post, and `\\x9b31mtrump`
+    holds the word `trump`)."""
+    return _ESCAPE_SEQUENCE.sub(" ", text)
+
+
 _WHITESPACE_CONTROLS = re.compile(r"[\t\n\r\v\f\x85\u2028\u2029]")
 """Line and tab breaks: they would break a one-line cell, so they become spaces."""
 
@@ -32,8 +39,14 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """C0, DEL, C1, and bidi embeddings/overrides/isolates. Joiners (ZWJ/ZWNJ) stay: they
 are part of ordinary emoji and scripts."""
 
-_WIDTH_MODIFIERS = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff]")
-"""Emoji variation selectors and skin-tone modifiers: terminals disagree about the width
+_WIDTH_MODIFIERS = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\u115f\u1160\u3164\uffa0]")
+"""Emoji variation selectors and skin-tone modifiers, and the invisible Hangul fillers.
+
+The fillers (U+115F, U+1160, U+3164, U+FFA0) draw nothing and are used as "blank"
+usernames and spacing; Rich counts U+3164 and U+FFA0 as 0 cells where tmux draws 2 and 1,
+so one in a feed row erased the panel's right border (found by trying it, 2026-11-28).
+
+Emoji variation selectors and skin-tone modifiers: terminals disagree about the width
 of the character they follow. tmux 3.3 draws `❤️` and `🗳️` one cell wide where Rich (and
 so Textual's layout) counts two, and `👍🏽` four cells wide where Rich counts two. A row
 the terminal measures otherwise than Textual pushes the rest of it out of place and

@@ -29,6 +29,8 @@ from tweetwatch.sanitize import clean_text
         ("\u2066iso\u2069 \u202aemb\u202c", "iso emb"),
         ("👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"),  # ZWJ sequences survive
         ("vote 🗳\ufe0f ❤\ufe0f 👍🏽 ✍\ufe0e", "vote 🗳 ❤ 👍 ✍"),  # width modifiers do not
+        ("@\u3164\u3164 filler\uffa0\u115f\u1160", "@ filler"),  # nor invisible Hangul fillers
+        # (tmux draws U+3164 two cells and U+FFA0 one where Rich counts none: a border lost)
         ("trailing esc\x1b", "trailing esc"),
         ("", ""),
     ],

@@ -17,6 +17,7 @@ from typing import TypeVar
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
 from tweetwatch.pipeline.sentiment import SentimentScorer
 from tweetwatch.pipeline.text import TopicMatcher, count_tokens
+from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import ALL, FeedEntry
 
 _LANG = re.compile(r"^[a-z0-9-]{1,16}$")
@@ -319,10 +320,14 @@ class Aggregator:
 
 
 def _fold_names(counts: Counter[str]) -> Counter[str]:
-    """Casefold hashtags/usernames; whitespace inside a name (malformed input) becomes `_`."""
+    """Casefold hashtags/usernames; whitespace inside a name (malformed input) becomes `_`,
+    and escape sequences, controls and bidi overrides go (`clean_text`): these names are
+    stored as they are and reach the terminal through `summary`, exports and the dashboard."""
     folded: Counter[str] = Counter()
     for name, n in counts.items():
         key = "_".join(name.casefold().split())
+        if not key.isprintable():  # the rare hostile name: ESC, C1, U+202E, ... (one test per distinct name)
+            key = "_".join(clean_text(key).split())
         if key:
             folded[key] += n
     return folded

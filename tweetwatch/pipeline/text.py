@@ -1,7 +1,8 @@
 """Tokenizer, stopwords and the topic matcher: pure functions over text.
 
 Matching rules (exact, other parts of the project count on them):
-casefold, drop URLs (`https?://\\S+`), split into `\\w+` tokens. A one-word keyword matches an
+drop terminal escape sequences (`ESC [ 3 1 m`, OSC 52, their 8-bit forms), casefold, drop URLs
+(`https?://\\S+`), split into `\\w+` tokens. A one-word keyword matches an
 equal token (`#Trump` and `@realDonaldTrump` give tokens `trump`, `realdonaldtrump`; `trumpet`
 and `trump2020` do not match `trump`); a phrase keyword matches consecutive tokens.
 """
@@ -13,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from tweetwatch.sanitize import blank_escape_sequences
 
 _URL = re.compile(r"https?://\S+")
 _TOKEN = re.compile(r"\w+")
@@ -91,13 +94,21 @@ def _count_distinct(texts: list[str]) -> Counter[str]:
 
 
 def _fold(text: str) -> str:
-    """Casefold (plain `lower` for ASCII, where the two agree) and blank out URLs. Joining
-    texts with newlines before folding changes nothing: casefolding is per character, and
-    neither a URL nor a token runs across a newline."""
+    """Casefold (plain `lower` for ASCII, where the two agree), blank out terminal escape
+    sequences and URLs. Joining texts with newlines before folding changes nothing:
+    casefolding is per character, and neither a URL, an escape sequence nor a token runs
+    across a newline (a string sequence cut off by one ends at the end of its text)."""
+    if "\x1b" in text or not text.isascii() and _has_c1_introducer(text):
+        text = "\n".join([blank_escape_sequences(line) for line in text.split("\n")])
     folded = text.lower() if text.isascii() else text.casefold()
     if "http" in folded:
         folded = _URL.sub(" ", folded)
     return folded
+
+
+def _has_c1_introducer(text: str) -> bool:
+    """8-bit CSI, OSC, DCS, SOS, PM or APC: the C1 forms of escape sequences."""
+    return "\x9b" in text or "\x9d" in text or "\x90" in text or "\x98" in text or "\x9e" in text or "\x9f" in text
 
 
 @cache

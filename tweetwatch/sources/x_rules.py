@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.text import Topic
+from tweetwatch.sanitize import clean_text
 from tweetwatch.secret import mask_url
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,11 @@ class Rule:
     id: str | None = None
 
     def line(self, ours: bool) -> str:
-        """`id<TAB>tag<TAB>value<TAB>owner` for `tweetwatch rules`."""
+        """`id<TAB>tag<TAB>value<TAB>owner` for `tweetwatch rules`; the API's fields cleaned
+        for the terminal (rules another app added can hold anything)."""
         owner = "tweetwatch" if ours else "other"
-        return f"{self.id or '-'}\t{self.tag or '-'}\t{self.value}\t{owner}"
+        fields = (self.id or "-", self.tag or "-", self.value)
+        return "\t".join([*(clean_text(field) or "-" for field in fields), owner])
 
 
 def quote_keyword(keyword: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import redis
 
 from tweetwatch import __version__
-from tweetwatch.errors import StoreRefused, StoreUnavailable
+from tweetwatch.errors import StoreRefused, StoreUnavailable, UsageError
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.secret import mask_url
@@ -103,7 +103,7 @@ def open_client(url: str, role: str, namespace: str | None = None) -> redis.Redi
             health_check_interval=30,
         )
     except ValueError as exc:
-        raise StoreUnavailable(f"invalid Redis URL {mask_url(url)}: {exc}") from None
+        raise UsageError(f"invalid Redis URL {mask_url(url)}: {exc}") from None
     return route_client(client, namespace) if namespace is not None else client
 
 
