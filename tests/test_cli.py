@@ -63,6 +63,16 @@ def test_summary_uses_the_collectors_topics(server_url: str, namespace: str) -> 
     assert data["topics"]["ohio"]["count"] == 3
 
 
+def test_summary_of_an_empty_namespace_says_so(server_url: str, namespace: str) -> None:
+    """A mistyped --namespace must not look like an idle collector's."""
+    empty = run_cli("summary", "--redis", server_url, "--namespace", namespace)
+    assert empty.returncode == 0 and "total 0" in empty.stdout
+    assert empty.stderr == (f"tweetwatch: nothing recorded in namespace '{namespace}' yet "
+                            "(the demo's data is in 'tweetwatch-demo')\n")
+    collect(server_url, namespace, "v1_mixed.jsonl")
+    assert run_cli("summary", "--redis", server_url, "--namespace", namespace).stderr == ""
+
+
 def test_missing_replay_file_is_one_line_exit_2(server_url: str, namespace: str, tmp_path: Path) -> None:
     result = run_cli("collect", "--redis", server_url, "--replay", str(tmp_path / "nope.jsonl"))
     assert result.returncode == 2

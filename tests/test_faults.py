@@ -151,3 +151,18 @@ def test_a_server_without_scripting_is_one_line_at_once(tmp_path: Path, command:
         server.stop()
     assert out.returncode == 3
     assert out.stderr.splitlines() == ["tweetwatch: Redis refused a command: unknown command 'EVAL'"]
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_a_full_server_is_named_as_such(tmp_path: Path) -> None:
+    """maxmemory reached with noeviction refuses every write: say so, not "unreachable"."""
+    server = RedisServer(tmp_path, "--maxmemory", "1", "--maxmemory-policy", "noeviction")
+    server.start()
+    try:
+        out = run_cli("collect", "--replay", str(FIXTURES / "v2_mixed.jsonl"), "--redis", server.url,
+                      state_dir=tmp_path / "state", timeout=30)
+    finally:
+        server.stop()
+    assert out.returncode == 3
+    assert out.stderr.splitlines() == [
+        "tweetwatch: Redis is out of memory (maxmemory reached): command not allowed when used memory > 'maxmemory'."]

@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 
 from tweetwatch import __version__
-from tweetwatch.config import SOURCES, Settings, resolve
+from tweetwatch.config import DEMO_NAMESPACE, SOURCES, Settings, resolve
 from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError, UsageError
 from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
@@ -421,6 +421,11 @@ def cmd_summary(settings: Settings) -> int:
         snapshot = backend.store.read_snapshot(settings.window_s or SUMMARY_WINDOW_S)
     finally:
         _release(backend)
+    if snapshot.source == "unknown" and not (snapshot.total or snapshot.control or snapshot.rejected):
+        # a mistyped namespace looks like an idle one otherwise
+        print(f"tweetwatch: nothing recorded in namespace '{settings.namespace}' yet"
+              + (f" (the demo's data is in '{DEMO_NAMESPACE}')" if settings.namespace != DEMO_NAMESPACE else ""),
+              file=sys.stderr)
     if settings.json:
         print(json.dumps(summary_dict(snapshot), ensure_ascii=False))
     else:

@@ -19,6 +19,15 @@ class StoreUnavailable(TweetwatchError):
     """Redis/Valkey cannot be reached or refused the operation."""
 
     exit_code = 3
+    state = "redis unreachable"
+    """What a status line says while this lasts."""
+
+
+class StoreFull(StoreUnavailable):
+    """The server refuses writes: maxmemory reached with the `noeviction` policy. It may pass
+    (keys expire, memory is raised), so collectors hold their counts and retry."""
+
+    state = "redis out of memory"
 
 
 class StoreRefused(StoreUnavailable):

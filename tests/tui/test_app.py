@@ -172,6 +172,24 @@ async def test_help_lists_every_binding(make_app: MakeApp) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
+async def test_the_palette_offers_this_apps_commands_only(make_app: MakeApp) -> None:
+    """Textual's own entries (Keys, Theme, Maximize, another Quit) opened panels that `?` and
+    Escape do not close and that squeeze the 80-column layout."""
+    from textual.command import CommandPalette
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        offered = [command.title for command in app.get_system_commands(app.screen)]
+        assert offered == [cmd.description for cmd in COMMANDS if cmd.palette]
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
+
+
 async def test_layout_follows_terminal_size(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

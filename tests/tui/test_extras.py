@@ -159,6 +159,28 @@ async def test_drill_down_reads_through_worker_and_closes(make_app: MakeApp, rea
         assert not isinstance(app.screen, (KeywordScreen, KeywordPicker))
 
 
+async def test_drill_down_opened_while_paused_shows_its_first_read(make_app: MakeApp, reader: FakeReader) -> None:
+    """Paused, the view keeps what it shows; but it must show something (it sat at
+    "reading…" until `p`), and `r` reads anew even then."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("p", "k")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, KeywordScreen) and app.paused
+        text = screen_text(app)
+        assert "@nightowl" in text and "reading…" not in text
+        assert "paused · p resumes" in text
+        await pilot.press("r")
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(reader.keyword_calls) == 2 and "@nightowl" in screen_text(app)
+
+
 async def test_drill_down_failure_is_shown(make_app: MakeApp, reader: FakeReader) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -30,6 +30,8 @@ class Batch:
     check_skipped: bool = False
     """Not checked because Redis was known to be down when the batch started (`skip_redis`):
     no news about Redis, unlike a check that failed."""
+    check_error: StoreUnavailable | None = None
+    """Why the check failed (when `checked_in_redis` is False and it was tried)."""
 
 
 @dataclass
@@ -119,6 +121,7 @@ class BatchAggregator:
         records, fresh_by_minute = pending.records, pending.fresh_by_minute
         expired: set[int] = set()
         checked = not pending.check_skipped
+        check_error: StoreUnavailable | None = None
         if pending.seen is not None:
             try:
                 seen, expired = pending.seen.result()
@@ -127,8 +130,8 @@ class BatchAggregator:
                         fresh -= seen
             except StoreRefused:
                 raise  # retrying cannot help: let the caller stop
-            except StoreUnavailable:
-                checked = False
+            except StoreUnavailable as exc:
+                checked, check_error = False, exc
         fresh_ids: set[str] = set().union(*fresh_by_minute.values())
         tweet_count = kept_count = pending.tweet_count
         if len(fresh_ids) < tweet_count:
@@ -144,7 +147,7 @@ class BatchAggregator:
         duplicates = tweet_count - kept_count
         delta = self.aggregator.build(records, duplicates=duplicates)
         delta.checkpoint = pending.checkpoint
-        return Batch(delta, duplicates, expired, checked, pending.check_skipped)
+        return Batch(delta, duplicates, expired, checked, pending.check_skipped, check_error)
 
     def _seen_in_redis(self, joined_by_minute: dict[int, str], clock_ms: int) -> tuple[set[str], set[int]]:
         plan = self.store.prepare_joined(joined_by_minute, clock_ms)

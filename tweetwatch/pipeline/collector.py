@@ -51,7 +51,6 @@ DRAIN_GRACE_S = 10.0
 """After a stop request, how long to keep retrying an unreachable Redis before giving up."""
 REJECTS_LOGGED = 5
 STATUS_EVERY_S = 2.0
-UNREACHABLE = "redis unreachable"
 
 
 @dataclass
@@ -215,7 +214,7 @@ class Collector:
         """Finish a batch (drop duplicates, aggregate) into the pending Delta."""
         batch = self.batches.finish(pending)
         if not batch.checked_in_redis and not batch.check_skipped and not self._redis_down:
-            self._note_unavailable(StoreUnavailable("Redis unreachable"))
+            self._note_unavailable(batch.check_error or StoreUnavailable("Redis unreachable"))
         if batch.expired_minutes:
             with self._lock:
                 self._expired.update(batch.expired_minutes)
@@ -314,7 +313,7 @@ class Collector:
             log.warning("%s; holding aggregates in memory and retrying", exc)
         self._redis_down = True
         self.batches.skip_redis.set()
-        self.stats.state = UNREACHABLE
+        self.stats.state = exc.state
         self.stats.last_error = str(exc)
 
     # -- status ----------------------------------------------------------------------------
@@ -360,6 +359,6 @@ class Collector:
         source_state = getattr(self.source, "state", "")
         if source_state:
             parts.insert(1, str(source_state))
-        if s.unwritten_tweets and s.state == UNREACHABLE:
+        if s.unwritten_tweets and self._redis_down:
             parts.append(f"{s.unwritten_tweets:,} held in memory")
         return " · ".join(parts)

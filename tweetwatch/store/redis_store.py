@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import redis
 
 from tweetwatch import __version__
-from tweetwatch.errors import StoreRefused, StoreUnavailable, UsageError
+from tweetwatch.errors import StoreFull, StoreRefused, StoreUnavailable, UsageError
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.secret import mask_url
@@ -186,7 +186,7 @@ class Store:
             where = self.url_label or "Redis"
             raise StoreUnavailable(f"{where}: the cluster is moving the namespace ({describe_error(exc)})") from None
         except redis.exceptions.OutOfMemoryError as exc:
-            raise StoreUnavailable(f"Redis is out of memory (maxmemory reached): {describe_error(exc)}") from None
+            raise StoreFull(f"Redis is out of memory (maxmemory reached): {describe_error(exc)}") from None
         except redis.exceptions.ResponseError as exc:
             message = describe_error(exc)
             if server_reply(exc).startswith(_FATAL_REPLIES):

@@ -373,7 +373,8 @@ class DashboardApp(App[None]):
             self.push_screen(HelpScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """The palette lists this app's commands only. Textual's own (Keys, Theme, Maximize,
+        a second Quit) open panels `?` and Escape do not close, and squeeze 80 columns."""
         for cmd in COMMANDS:
             if cmd.palette:
                 yield SystemCommand(

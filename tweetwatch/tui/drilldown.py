@@ -3,7 +3,8 @@
 The view never reads Redis itself: like the dashboard, a one-shot timer starts a thread
 worker that calls `reader.read_keyword(topic, word)` and posts `KeywordReady` /
 `KeywordFailed`; the handler sets the reactive `detail` and re-arms the timer. Reads happen
-only while the view is open, and not while the dashboard is paused.
+only while the view is open. While the dashboard is paused the view keeps what it shows,
+except its first read and a read asked for with `r`.
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ class KeywordScreen(Screen[None]):
         self._seq = 0
         self._timer: Timer | None = None
         self._error = ""
+        self._asked = True
+        """The next answer is shown even while paused (the first one, or `r`)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="kw-title")
@@ -171,8 +174,10 @@ class KeywordScreen(Screen[None]):
         if message.seq != self._seq:
             return
         self._error = ""
-        if not getattr(self.app, "paused", False):
+        if self._asked or not self._paused:
+            self._asked = False
             self.detail = message.detail
+            self._show()  # the paused mark may have changed with the same data
         self._schedule()
 
     def on_keyword_failed(self, message: KeywordFailed) -> None:
@@ -187,7 +192,12 @@ class KeywordScreen(Screen[None]):
         self._timer = self.set_timer(interval, self._request, name="keyword-refresh")
 
     def action_reread(self) -> None:
+        self._asked = True
         self._request()
+
+    @property
+    def _paused(self) -> bool:
+        return bool(getattr(self.app, "paused", False))
 
     def watch_detail(self) -> None:
         self._show()
@@ -205,6 +215,8 @@ class KeywordScreen(Screen[None]):
         if detail is not None:
             window_total = sum(detail.counts)
             title.append(f"  {fmt.count(window_total)} in the last hour", style="dim")
+        if self._paused:
+            title.append("  paused · p resumes", style="bold")
         if self._error:
             title.append(f"  Redis unreachable — retrying ({clean_text(self._error, 80)})", style="red")
         self.query_one("#kw-title", Static).update(title)
