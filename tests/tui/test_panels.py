@@ -186,3 +186,21 @@ def test_styled_strip_is_textual_s_conversion_in_one_strip(line: Text, width: in
                     styled_strip(strip, strip.cell_length, base, width)):
             assert got.cell_length == expected.cell_length == width
             assert list(got) == list(expected)
+
+
+@pytest.mark.parametrize("width", [120, 60])  # one line per post, and two
+def test_feed_shows_posts_as_written(width: int) -> None:
+    """X escapes `&`, `<` and `>` in every text (`fish &amp; chips`); a retweet's own text
+    starts with `RT `, which the RT mark already says."""
+    from tweetwatch.store.snapshot import FeedEntry
+    from tweetwatch.tui.feed import entries_lines
+
+    posts = (
+        FeedEntry(id="1", created_ms=0, author="a", topics=(), text="RT @b: fish &amp; chips &lt;3 &gt;_&lt;",
+                  is_retweet=True),
+        FeedEntry(id="2", created_ms=0, author="c", topics=(), text="RT is a word here &amp;amp;", is_retweet=False),
+    )
+    shown = "\n".join(line.plain for line in entries_lines(posts, {}, width))
+    assert "@b: fish & chips <3 >_<" in shown
+    assert shown.count("RT") == 2  # the retweet's mark, and the other post's own word: no `RT RT`
+    assert "RT is a word here &amp;" in shown  # not a retweet; `&amp;amp;` is a written `&amp;`

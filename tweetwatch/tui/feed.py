@@ -47,6 +47,18 @@ def topic_tags(entry: FeedEntry, order: dict[str, int]) -> Text:
     return text
 
 
+def post_text(entry: FeedEntry) -> str:
+    """The post's text as shown: the three entities X escapes (`&amp;`, `&lt;`, `&gt;`, in
+    v1.1 and v2 alike) as characters, a retweet's `RT ` prefix dropped (the RT column says
+    it), then cleaned for the terminal."""
+    text = entry.text
+    if entry.is_retweet and text.startswith("RT "):
+        text = text[3:]
+    if "&" in text:
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return clean_text(text, TEXT_MAX)
+
+
 @lru_cache(maxsize=512)
 def _entry_cells(entry: FeedEntry, order: tuple[tuple[str, int], ...]) -> tuple[Text, Text, Text, Text | str, Text]:
     """A post's cells for the one-line layout, sanitized once per post (posts are immutable,
@@ -56,7 +68,7 @@ def _entry_cells(entry: FeedEntry, order: tuple[tuple[str, int], ...]) -> tuple[
         Text("@" + clean_text(entry.author, AUTHOR_MAX), style="bold"),
         topic_tags(entry, dict(order)),
         Text(RT_MARK, style="yellow") if entry.is_retweet else "",
-        Text(clean_text(entry.text, TEXT_MAX)),
+        Text(post_text(entry)),
     )
 
 
@@ -104,7 +116,7 @@ def entries_lines(entries: tuple[FeedEntry, ...], order: dict[str, int], width: 
             if entry.is_retweet:
                 meta.append(" " + RT_MARK, style="yellow")
             meta.truncate(width, overflow="ellipsis")
-            body = Text("  " + clean_text(entry.text, TEXT_MAX))
+            body = Text("  " + post_text(entry))
             body.truncate(width, overflow="ellipsis")
             lines.extend((meta, body))
     return lines
