@@ -13,6 +13,7 @@ from tui_fakes import (
     FEED,
     HOSTILE_FEED,
     FakeReader,
+    make_detail,
     make_snapshot,
     region_text,
     screen_strips,
@@ -179,6 +180,33 @@ async def test_drill_down_opened_while_paused_shows_its_first_read(make_app: Mak
         await app.screen.workers.wait_for_complete()
         await pilot.pause()
         assert len(reader.keyword_calls) == 2 and "@nightowl" in screen_text(app)
+
+
+async def test_drill_down_posts_are_cut_not_wrapped_beside_a_scrollbar(make_app: MakeApp, reader: FakeReader) -> None:
+    """Two lines per post at 80 columns. The lines are laid out to the panel's width; when
+    the posts overflow, the scrollbar takes two columns and a full line wrapped its last
+    word onto a third line of its own."""
+    from dataclasses import replace as replace_entry
+
+    from tweetwatch.tui.feed import FeedBody
+
+    def many_long_posts(topic: str, word: str):  # noqa: ANN202
+        detail = make_detail(topic, word)
+        long = replace_entry(detail.recent[0], text="word " * 60)
+        return replace_entry(detail, recent=(long,) * 12)
+
+    reader.build_detail = many_long_posts
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        await app.screen.workers.wait_for_complete()
+        await pilot.pause()
+        body = app.screen.query_one("#kw-posts-body", FeedBody)
+        assert body.size.height == 2 * 12
 
 
 async def test_drill_down_failure_is_shown(make_app: MakeApp, reader: FakeReader) -> None:

@@ -127,7 +127,13 @@ def lines_per_entry(width: int) -> int:
 
 
 class FeedBody(Static):
-    """Posts put in by the caller (the drill-down view); its parent scrolls."""
+    """Posts put in by the caller (the drill-down view); its parent scrolls. Lines are laid
+    out to the parent's width; one that is a little wider (a scrollbar appeared) is cut,
+    not wrapped onto a line of its own."""
+
+    DEFAULT_CSS = """
+    FeedBody { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
 
 
 class FeedList(columns.TextLines):
