@@ -153,6 +153,31 @@ def test_plotext_draws_every_line_in_its_area(width: int, height: int, marker: s
     assert has_braille == (marker == "braille")
 
 
+@pytest.mark.parametrize("height", [9, 10, 11, 12, 16, 23, 30])
+@pytest.mark.parametrize(("top", "mood"), [(13.0, False), (4.0, False), (517.0, False), (1.0, True)])
+def test_every_y_label_is_the_value_of_its_row(height: int, top: float, mood: bool) -> None:
+    """plotext put evenly spaced tick values on the nearest rows: `10.8` stood beside the row
+    worth 9.75 (found by looking at a five-row drill-down chart)."""
+    from tweetwatch.tui.chart import ChartData, ChartLine
+
+    values = tuple(top * (i % 7) / 6 for i in range(40)) if not mood else tuple((i % 9) / 4 - 1 for i in range(40))
+    data = ChartData("tweets/s", 1.0, 1_700_000_000, 1, (ChartLine("all", "cyan", values),))
+    lines = [line.text for line in draw(DrawJob(data, 80, height, "clear", "braille", mood=mood))]
+    first = next(i for i, line in enumerate(lines) if "┌" in line) + 1
+    last = next(i for i, line in enumerate(lines) if "└" in line) - 1
+    labelled = {i: float(line.split("┤")[0]) for i, line in enumerate(lines) if "┤" in line}
+    assert first in labelled and last in labelled and len(labelled) >= min(3, last - first + 1)
+    high, low = labelled[first], labelled[last]
+    if mood:
+        assert (low, high) == (-1.0, 1.0)
+    else:  # the data fits, with a fifth of the height spare at most
+        assert low == 0 and top <= high <= 1.25 * top + 1e-9
+    step = (high - low) / (last - first)
+    for index, label in labelled.items():
+        row_value = high - (index - first) * step
+        assert abs(label - row_value) <= (0.005 if mood else 1e-9), (index, label, row_value)
+
+
 def test_column_widths_share_and_shrink() -> None:
     rows = [["topic", "total"], ["a-very-long-topic-name", "12,345"]]
     assert widths_for(rows, total=40, flex=0, flex_min=4) == [27, 11]  # spare shared

@@ -154,14 +154,63 @@ def draw(job: DrawJob) -> list[Strip]:
     scale = (shown - 1) / max(data.length - 1, 1)
     plt.xticks([p * scale for p in positions], labels)
     plt.xlim(0, max(shown - 1, 1))
-    if job.mood:
-        plt.ylim(-1, 1)
-    else:
-        plt.ylim(0, None)
     plt.ylabel(data.unit)
+    if job.mood:
+        align_y_axis(plt, job.height, -1.0, 1.0, nice=False)
+    else:
+        top = max((v for line in data.lines for v in line.values if not math.isnan(v)), default=0.0)
+        align_y_axis(plt, job.height, 0.0, top)
     plt._set_sizes()  # what `plt.build()` does, minus writing the cells out as ANSI text
     plt._build_matrix()
     return plotext_fast.matrix_strips(plt.monitor.matrix)
+
+
+_NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+"""Mantissas of the value a chart row is worth: consecutive ones differ by 1.25x at most,
+so rounding the step up leaves at most a fifth of the chart empty above the data."""
+
+
+def align_y_axis(plt: Plot, height: int, low: float, high: float, most: int = 5, nice: bool = True) -> None:
+    """Y limits and ticks whose labels are the values of the rows they stand on.
+
+    plotext spaces its ticks evenly in value and puts each on the nearest row, so a label
+    could be half a row off: `10.8` beside the row worth 9.75 on a five-row chart. Here the
+    ticks are picked among the rows (top, bottom and up to `most - 2` evenly between) and
+    labelled with those rows' values. With `nice`, `high` is raised so that a row is worth a
+    round step (1, 1.2, 1.5, 2, 2.5, ... times a power of ten): labels 20, 15, 10, 5, 0 rather
+    than 13, 9.75, 6.5, 3.25, 0. Call after the x ticks and labels are set: the data area's
+    height depends on them. `high <= low` (no data yet) is taken as `low + 1`."""
+    if high <= low:
+        high = low + 1
+    rows = _canvas_rows(plt, height)
+    if rows < 2:
+        plt.ylim(low, high)
+        return
+    step = (high - low) / (rows - 1)
+    if nice:
+        step = _nice_step(step)
+        high = low + step * (rows - 1)
+    count = min(most, rows)
+    picked = sorted({round(k * (rows - 1) / (count - 1)) for k in range(count)})
+    ticks = [low + row * step for row in picked]
+    decimals = next((d for d in range(4) if abs(round(step, d) - step) < 1e-9 * max(step, 1)), 2)
+    plt.ylim(low, high)
+    plt.yticks(ticks, [f"{tick:.{decimals}f}" for tick in ticks])
+
+
+def _nice_step(step: float) -> float:
+    """The smallest round value (see _NICE_STEPS) that is at least `step`."""
+    power = 10.0 ** math.floor(math.log10(step))
+    return next(m * power for m in _NICE_STEPS if m * power >= step * (1 - 1e-12))
+
+
+def _canvas_rows(plt: Plot, height: int) -> int:
+    """Rows of the data area of a `height`-row figure: plotext's own sum (`build_plot`)
+    of what takes rows: the x axes, the lower x tick labels, the title bar, the label bar."""
+    monitor = plt.monitor
+    title_bar = monitor.title is not None or monitor.xlabel[1] is not None
+    label_bar = any(label is not None for label in (*monitor.ylabel, monitor.xlabel[0]))
+    return height - sum(monitor.xaxes) - 1 - title_bar - label_bar
 
 
 PreDrawn = tuple[DrawJob, list[Strip]]

@@ -27,6 +27,7 @@ from tweetwatch.errors import StoreUnavailable
 from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import KeywordDetail, Snapshot
 from tweetwatch.tui import format as fmt
+from tweetwatch.tui.chart import align_y_axis
 from tweetwatch.tui.feed import FeedBody, entries_renderable
 from tweetwatch.tui.messages import KeywordFailed, KeywordReady
 from tweetwatch.tui.palette import topic_color
@@ -105,8 +106,8 @@ class KeywordTrend(PlotextPlot):
         ]
         plt.xticks(positions, labels)
         plt.xlim(0, max(n - 1, 1))
-        plt.ylim(0, None)
         plt.ylabel("posts/min")
+        align_y_axis(plt, self.size.height, 0.0, float(max(detail.counts, default=0)))
         return super().render()
 
 
