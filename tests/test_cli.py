@@ -92,6 +92,7 @@ def test_unreachable_redis_summary_fails_with_one_line(tmp_path: Path) -> None:
     [
         (("--track", "Bad Name:x"), "invalid topic name"),
         (("--speed", "fast"), "invalid speed"),
+        (("--speed", "1e-300"), "invalid speed '1e-300': use a number from 0.01"),  # would never finish
         (("--window", "forever"), "invalid duration"),
         (("--namespace", "a b"), "invalid namespace"),
         (("--source", "replay"), "needs at least one --replay"),
@@ -167,3 +168,28 @@ def test_rejected_lines_are_logged_with_file_and_line(server_url: str, namespace
                      "--replay", str(FIXTURES / "v1_mixed.jsonl"))
     logged = re.findall(r"rejected (v1_mixed\.jsonl:\d+)", result.stderr)
     assert logged == ["v1_mixed.jsonl:10", "v1_mixed.jsonl:11", "v1_mixed.jsonl:12"]
+
+
+def test_a_byte_order_mark_and_a_json_array_file(server_url: str, namespace: str, tmp_path: Path) -> None:
+    """A BOM before the first line (editors on Windows write one) is no reason to reject it;
+    a file that is one pretty-printed JSON array is rejected line by line, and says why."""
+    lines = (FIXTURES / "v1_mixed.jsonl").read_bytes().splitlines(keepends=True)
+    with_bom = tmp_path / "bom\x1b[31m.jsonl"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + b"".join(lines[:3]))
+    plain = tmp_path / "plain.jsonl"
+    plain.write_bytes(b"".join(lines[:3]))
+    array = tmp_path / "array.json"
+    array.write_text(json.dumps([json.loads(line) for line in lines[:3]], indent=2))
+    counts = {}
+    for name, path in (("bom", with_bom), ("plain", plain), ("array", array)):
+        result = run_cli("collect", "--redis", server_url, "--namespace", f"{namespace}-{name}", "--replay", str(path))
+        assert result.returncode == 0, result.stderr
+        counts[name] = json.loads(run_cli("summary", "--json", "--redis", server_url,
+                                          "--namespace", f"{namespace}-{name}").stdout)
+        if name == "array":
+            assert "array.json looks like one JSON array, not JSON lines" in result.stderr
+        assert "\x1b" not in result.stderr
+    assert (counts["bom"]["total"], counts["bom"]["rejected"]) == (counts["plain"]["total"], 0)
+    assert counts["array"]["total"] == 0 and counts["array"]["rejected"] > 0
+    missing = run_cli("collect", "--redis", server_url, "--replay", str(tmp_path / "gone\x1b]0;x\x07.jsonl"))
+    assert missing.returncode == 2 and "\x1b" not in missing.stderr and "\x07" not in missing.stderr

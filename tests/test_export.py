@@ -40,6 +40,11 @@ def test_export_wordcloud_needs_a_known_topic(server_url: str, namespace: str, t
     assert result.returncode == 2
     assert "needs --topic NAME (topics: " in result.stderr
     assert not (tmp_path / "x.png").exists()
+    for target in (tmp_path, tmp_path / "cloud.jpg"):  # PIL said "unknown file extension: "
+        wrong = run_cli("export", "wordcloud", "--topic", "trump", "-o", str(target), "--redis", server_url,
+                        "--namespace", namespace)
+        assert wrong.returncode == 2
+        assert wrong.stderr.startswith("tweetwatch: export wordcloud writes a PNG image: give -o a file name ending")
 
 
 def test_export_csv_and_json_agree_with_summary(server_url: str, namespace: str, tmp_path: Path) -> None:

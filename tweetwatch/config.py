@@ -177,6 +177,9 @@ def parse_topics(specs: list[str]) -> tuple[Topic, ...]:
     return topics
 
 
+MIN_SPEED = 0.01
+
+
 def parse_speed(value: str | float | int) -> float | None:
     text = str(value).strip().lower()
     if text == "max":
@@ -185,8 +188,8 @@ def parse_speed(value: str | float | int) -> float | None:
         speed = float(text)
     except ValueError:
         raise UsageError(f"invalid speed {value!r}: use a number > 0 or 'max'") from None
-    if not speed > 0:
-        raise UsageError(f"invalid speed {value!r}: use a number > 0 or 'max'")
+    if not speed >= MIN_SPEED:  # NaN too
+        raise UsageError(f"invalid speed {value!r}: use a number from {MIN_SPEED} (100x slower than it was) or 'max'")
     return speed
 
 

@@ -134,6 +134,8 @@ def write_wordcloud(words: list[tuple[str, int]], path: Path, size: tuple[int, i
     """A PNG word cloud of `words` (word, count), like the seed's per-candidate clouds."""
     from wordcloud import WordCloud
 
+    if path.is_dir() or path.suffix.lower() != ".png":
+        raise UsageError(f"export wordcloud writes a PNG image: give -o a file name ending in .png, not {path}")
     frequencies = {w: n for w, n in words if n > 0}
     if not frequencies:
         raise UsageError("no keywords in the window: nothing to draw")

@@ -229,3 +229,11 @@ def test_feed_shows_posts_as_written(width: int) -> None:
     assert "@b: fish & chips <3 >_<" in shown
     assert shown.count("RT") == 2  # the retweet's mark, and the other post's own word: no `RT RT`
     assert "RT is a word here &amp;" in shown  # not a retweet; `&amp;amp;` is a written `&amp;`
+
+
+def test_a_share_that_is_there_is_never_zero_percent() -> None:
+    """One post in 229 is `<1%`: `0%` read as "none" in the stream mix's language column."""
+    from tweetwatch.tui.stream import percent
+
+    assert [percent(s) for s in (None, 0.0, 1 / 229, 0.005, 0.006, 0.41, 1.0)] == [
+        "—", "0%", "<1%", "<1%", "1%", "41%", "100%"]

@@ -246,7 +246,7 @@ class Processor:
     def status_line(self) -> str:
         s = self.stats
         return (f"process {self.group}/{self.consumer} · entries {s.entries:,} · tweets {s.tweets:,}"
-                f" · claimed {s.claimed:,} · batches {s.batches:,}")
+                f" · claimed {s.claimed:,} · batches {s.batches:,} · {s.state}")
 
     def _load_meta(self) -> None:
         if self._batches is not None:

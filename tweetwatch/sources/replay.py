@@ -19,9 +19,11 @@ from typing import IO
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.model import Tweet
 from tweetwatch.pipeline.normalize import normalize_line
+from tweetwatch.sanitize import clean_text
 
 log = logging.getLogger(__name__)
 _GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
 _CHUNK_BYTES = 1 << 18
 """Read about this much at a time (`readlines` splits in C, much faster than per-line reads);
 small enough that a batch of lines is processed well within the collector's flush interval."""
@@ -31,19 +33,40 @@ def check_readable(paths: Sequence[Path]) -> None:
     """Fail early, with one line, when a replay file is missing or unreadable."""
     for path in paths:
         if not path.exists():
-            raise UsageError(f"replay file not found: {path}")
+            raise UsageError(f"replay file not found: {shown(path)}")
         if path.is_dir():
-            raise UsageError(f"replay path is a directory, not a file: {path}")
+            raise UsageError(f"replay path is a directory, not a file: {shown(path)}")
         if not os.access(path, os.R_OK):
-            raise UsageError(f"replay file is not readable: {path}")
+            raise UsageError(f"replay file is not readable: {shown(path)}")
+
+
+def shown(path: Path | str) -> str:
+    """A file name as printed: names can hold escape sequences too."""
+    return clean_text(str(path))
 
 
 def line_chunks(path: Path) -> Iterator[list[bytes]]:
     """Lists of raw lines from a plain or gzip file (gzip detected by content, not by name).
 
-    Gzip is decompressed member by member, so a file whose last member was cut short (a crash
-    mid-write) still yields every line before the cut; the damage is logged, never raised.
+    A UTF-8 byte order mark before the first line is dropped (JSON parsers refuse it). A
+    file that is one JSON array rather than JSON lines gets a hint in the log: its lines
+    are counted as rejected. Gzip is decompressed member by member, so a file whose last
+    member was cut short (a crash mid-write) still yields every line before the cut; the
+    damage is logged, never raised.
     """
+    first = True
+    for chunk in _line_chunks(path):
+        if first and chunk:
+            first = False
+            if chunk[0].startswith(_BOM):
+                chunk[0] = chunk[0][len(_BOM):]
+            if chunk[0].lstrip().startswith(b"["):
+                log.warning("%s looks like one JSON array, not JSON lines (one object per line): its lines "
+                            "will be rejected; convert it first, e.g. jq -c '.[]' FILE > FILE.jsonl", shown(path.name))
+        yield chunk
+
+
+def _line_chunks(path: Path) -> Iterator[list[bytes]]:
     with open(path, "rb") as raw:
         magic = raw.read(2)
         raw.seek(0)
@@ -51,7 +74,7 @@ def line_chunks(path: Path) -> Iterator[list[bytes]]:
             while chunk := raw.readlines(_CHUNK_BYTES):
                 yield chunk
             return
-        yield from _gzip_line_chunks(raw, path.name)
+        yield from _gzip_line_chunks(raw, shown(path.name))
 
 
 def _gzip_line_chunks(raw: IO[bytes], name: str) -> Iterator[list[bytes]]:
@@ -103,7 +126,7 @@ class ReplaySource:
 
     def where(self, back: int = 0) -> str:
         """`file:line` of the line yielded last, or of the one `back` lines before it."""
-        return f"{self._name}:{self._number - back}"
+        return f"{shown(self._name)}:{self._number - back}"
 
     def batches(self, stop: threading.Event) -> Iterator[list[bytes]]:
         """Lists of raw lines, as read (see `base.line_batches`); paced replays go line by line."""
@@ -121,7 +144,7 @@ class ReplaySource:
                     self._number += len(chunk)
                     yield chunk
             except OSError as exc:
-                raise UsageError(f"cannot read replay file {path}: {exc.strerror or exc}") from None
+                raise UsageError(f"cannot read replay file {shown(path)}: {exc.strerror or exc}") from None
 
     def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
         """Raw lines; `None` while pacing waits, so the collector can flush meanwhile."""
@@ -141,7 +164,7 @@ class ReplaySource:
                                 return
                         yield line
             except OSError as exc:
-                raise UsageError(f"cannot read replay file {path}: {exc.strerror or exc}") from None
+                raise UsageError(f"cannot read replay file {shown(path)}: {exc.strerror or exc}") from None
 
 
 class _Pacer:

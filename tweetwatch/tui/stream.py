@@ -22,7 +22,11 @@ SHARES = (("retweets", "RT"), ("quotes", "quote"), ("replies", "reply"), ("links
 
 
 def percent(share: float | None) -> str:
-    return fmt.DASH if share is None else f"{share * 100:.0f}%"
+    """`41%`; a share that is there but rounds to nothing is `<1%`, not `0%`."""
+    if share is None:
+        return fmt.DASH
+    shown = f"{share * 100:.0f}"
+    return "<1%" if shown == "0" and share > 0 else f"{shown}%"
 
 
 def posts_text(snapshot: Snapshot) -> Text:
@@ -86,7 +90,7 @@ def top_lines(snapshot: Snapshot, width: int) -> list[Text]:
         cells: list[Text | str] = []
         if i < len(mix.languages):
             code, n = mix.languages[i]
-            cells += [Text(clean_text(code, 8)), Text(f"{n * 100 / total_langs:.0f}%", style="dim")]
+            cells += [Text(clean_text(code, 8)), Text(percent(n / total_langs), style="dim")]
         else:
             cells += ["", ""]
         for items in (mix.hashtags, mix.mentions):
