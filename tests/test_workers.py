@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import redis
 from support import FIXTURES, REPO, run_cli
 
@@ -136,3 +137,23 @@ def test_a_worker_stalled_after_taking_its_batch_does_not_count_it_again(
     assert int(totals.get("duplicates", 0)) == 0
     assert int(totals["total"]) == claimer.stats.tweets == 300
     assert raw.pending_count("g") == 0
+
+
+def test_lines_the_cap_drops_unread_are_reported(server_url: str, namespace: str, tmp_path: Path,
+                                                 client: redis.Redis) -> None:
+    """The raw stream is capped (--raw-maxlen): lines no worker read in time are gone. That
+    loss was silent; the forwarder now counts it from the consumer groups and says so."""
+    if int(client.info("server")["redis_version"].split(".")[0]) < 7:
+        pytest.skip("entries-read and lag came with Redis 7")
+    data = tmp_path / "demo.jsonl"
+    write_lines(data, virtual_time_source(TOPICS, rate=500, seed=11, limit=2_000))
+    keys = Keys(namespace)
+    client.xgroup_create(keys.raw, "tweetwatch", id="0", mkstream=True)  # a group, no worker yet
+    result = run_cli("collect", "--raw-only", "--raw-maxlen", "100", "--replay", str(data), "--redis", server_url,
+                     "--namespace", namespace)
+    assert result.returncode == 0, result.stderr
+    kept = client.xlen(keys.raw)
+    assert kept < 2_000
+    trimmed = 2_000 - kept
+    assert f"the raw stream's cap (100 lines) dropped {trimmed:,} lines before the workers read them" in result.stderr
+    assert result.stderr.splitlines()[-1].endswith(f"2,000 lines forwarded · {trimmed:,} trimmed unread · stopped")

@@ -54,6 +54,8 @@ def default_consumer_name() -> str:
 class ForwardStats:
     lines: int = 0
     state: str = "starting"
+    trimmed_unread: int = 0
+    """Lines the stream's cap dropped before a consumer group read them (the worst group)."""
 
 
 class RawForwarder:
@@ -98,18 +100,39 @@ class RawForwarder:
                 lost = self._renew_lease()
                 if lost is not None:  # send what was read, then stop
                     stop.set()
+                self._check_trimmed()
                 if self.on_status:
-                    self.on_status(f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded")
+                    self.on_status(self._status_line())
             if stop.is_set():
                 break
         if pending:
             self._send(pending, threading.Event())
             self.stats.lines += len(pending)
+        self._check_trimmed()
         self.stats.state = "stopped"
         if self.on_status:
-            self.on_status(f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded · stopped")
+            self.on_status(self._status_line() + " · stopped")
         if lost is not None:
             raise lost
+
+    def _status_line(self) -> str:
+        line = f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded"
+        if self.stats.trimmed_unread:
+            line += f" · {self.stats.trimmed_unread:,} trimmed unread"
+        return line
+
+    def _check_trimmed(self) -> None:
+        """Say so when the stream's cap drops lines no worker has read: workers too few or
+        too slow for the source, or none running (the lines are gone, not just late)."""
+        try:
+            trimmed = max(self.raw.trimmed_unread().values(), default=0)
+        except StoreUnavailable:
+            return
+        if trimmed > self.stats.trimmed_unread:
+            log.warning("the raw stream's cap (%s lines) dropped %s lines before the workers read them; "
+                        "add `process` workers or raise --raw-maxlen", f"{self.raw.maxlen:,}",
+                        f"{trimmed - self.stats.trimmed_unread:,}")
+            self.stats.trimmed_unread = trimmed
 
     def _renew_lease(self) -> NamespaceBusy | None:
         """The error to stop with when another forwarder took the namespace over."""

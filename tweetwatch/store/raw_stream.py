@@ -126,6 +126,30 @@ class RawStream:
     def length(self) -> int:
         return int(self.store._call(lambda: self.client.xlen(self.key)))
 
+    def trimmed_unread(self) -> dict[str, int]:
+        """Per consumer group, how many lines the cap (MAXLEN) trimmed before the group read
+        them: lines added, minus lines the group read, minus those still waiting for it.
+        Empty on servers older than Redis 7 (no `entries-read`) and before any group exists."""
+
+        def run() -> dict[str, int]:
+            try:
+                groups = self.client.xinfo_groups(self.key)
+                added = self.client.xinfo_stream(self.key).get("entries-added")
+            except redis.exceptions.ResponseError:  # no such key yet
+                return {}
+            if added is None:
+                return {}
+            lost: dict[str, int] = {}
+            for group in groups:
+                lag = group.get("lag")
+                if lag is None:
+                    continue
+                read = group.get("entries-read") or 0
+                lost[_text(group["name"])] = max(int(added) - int(read) - int(lag), 0)
+            return lost
+
+        return self.store._call(run)
+
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
