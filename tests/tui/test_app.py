@@ -144,6 +144,19 @@ async def test_timer_rereads_with_new_interval(make_app: MakeApp, reader: FakeRe
         assert len(reader.calls) >= 3
 
 
+async def test_stepping_the_interval_does_not_hold_reads_off(make_app: MakeApp, reader: FakeReader) -> None:
+    """The next read is due an interval after the last one, not after the last key: `+`
+    and `-` pressed every 0.3 s at a 0.5 s interval kept every read away."""
+    app = make_app(refresh_s=0.5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = len(reader.calls)
+        for _ in range(6):  # 1.8 s of keys: 0.5 s -> 1 s -> 0.5 s -> ...
+            await pilot.press("plus" if app.refresh_s == 0.5 else "minus")
+            await pilot.pause(0.3)
+        assert len(reader.calls) >= before + 2
+
+
 async def test_r_reads_now(make_app: MakeApp, reader: FakeReader) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

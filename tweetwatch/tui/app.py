@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -148,6 +149,8 @@ class DashboardApp(App[None]):
         self._latest: Snapshot | None = None
         self._seq = 0
         self._timer: Timer | None = None
+        self._armed_at = 0.0
+        """When `_timer` was armed (monotonic): the read it waits for is due `refresh_s` later."""
         self.set_reactive(DashboardApp.refresh_s, refresh_s)
         self.set_reactive(DashboardApp.window_s, window_s)
 
@@ -244,6 +247,7 @@ class DashboardApp(App[None]):
     def _schedule_next(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+        self._armed_at = time.monotonic()
         self._timer = self.set_timer(self.refresh_s, self._request_read, name="refresh")
 
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
@@ -297,9 +301,17 @@ class DashboardApp(App[None]):
         self._set_interval(step_interval(self.refresh_s, -1))
 
     def _set_interval(self, seconds: float) -> None:
+        """The next read comes `seconds` after the last one ended, not after this key: a
+        key pressed every second must not hold the reads off (it did, for as long as it went on)."""
         self.refresh_s = seconds
-        if self._timer is not None:  # waiting for the next read: re-arm with the new interval
-            self._schedule_next()
+        if self._timer is None:  # a read is in flight; its end arms the timer with `seconds`
+            return
+        self._timer.stop()
+        due = self._armed_at + seconds - time.monotonic()
+        if due <= 0:
+            self._request_read()
+        else:
+            self._timer = self.set_timer(due, self._request_read, name="refresh")
 
     def action_cycle_window(self) -> None:
         index = self._windows.index(self.window_s) if self.window_s in self._windows else -1
