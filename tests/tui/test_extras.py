@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from rich.color import ColorSystem
+from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher
 from tui_fakes import (
     FEED,
@@ -134,17 +135,22 @@ async def test_m_toggles_sentiment_chart(make_app: MakeApp) -> None:
         assert "tweets/s" in text_of(app.query_one("#chart"))
 
 
+async def open_keyword(pilot: Pilot, *picks: str) -> None:  # type: ignore[type-arg]
+    """`k`, then `picks` in the picker (e.g. `down`, `enter`); waits for the view's first read."""
+    await pilot.press("k")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, KeywordPicker)
+    await pilot.press(*picks)
+    await settle(pilot)
+    await pilot.app.screen.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_drill_down_reads_through_worker_and_closes(make_app: MakeApp, reader: FakeReader) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("k")
-        await pilot.pause()
-        assert isinstance(app.screen, KeywordPicker)
-        await pilot.press("down", "enter")  # second keyword of the first topic
-        await settle(pilot)
-        await app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        await open_keyword(pilot, "down", "enter")  # second keyword of the first topic
         assert isinstance(app.screen, KeywordScreen)
         assert reader.keyword_calls == [("trump", "vote")]
         text = screen_text(app)
@@ -166,12 +172,8 @@ async def test_drill_down_opened_while_paused_shows_its_first_read(make_app: Mak
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("p", "k")
-        await pilot.pause()
-        await pilot.press("down", "enter")
-        await settle(pilot)
-        await app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        await pilot.press("p")
+        await open_keyword(pilot, "down", "enter")
         assert isinstance(app.screen, KeywordScreen) and app.paused
         text = screen_text(app)
         assert "@nightowl" in text and "reading…" not in text
@@ -199,12 +201,7 @@ async def test_drill_down_posts_are_cut_not_wrapped_beside_a_scrollbar(make_app:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("k")
-        await pilot.pause()
-        await pilot.press("enter")
-        await settle(pilot)
-        await app.screen.workers.wait_for_complete()
-        await pilot.pause()
+        await open_keyword(pilot, "enter")
         body = app.screen.query_one("#kw-posts-body", FeedBody)
         assert body.size.height == 2 * 12
 
