@@ -113,7 +113,7 @@ class CollectorLease:
         held = self.store._call(lambda: client.get(key))
         if held is None:  # expired in between
             return self.acquire()
-        holder = _holder(held)
+        holder = _holder(str(held))
         if holder is not None and self._is_dead_here(holder):
             replaced = self.store._call(lambda: client.eval(_REPLACE, 1, key, held, self._value, self.ttl_ms))
             if replaced:

@@ -162,7 +162,7 @@ def draw(job: DrawJob) -> list[Strip]:
         align_y_axis(plt, job.height, 0.0, top)
     plt._set_sizes()  # what `plt.build()` does, minus writing the cells out as ANSI text
     plt._build_matrix()
-    return plotext_fast.matrix_strips(plt.monitor.matrix)
+    return plotext_fast.matrix_strips(plt.monitor.matrix)  # type: ignore[attr-defined]
 
 
 _NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
@@ -207,7 +207,7 @@ def _nice_step(step: float) -> float:
 def _canvas_rows(plt: Plot, height: int) -> int:
     """Rows of the data area of a `height`-row figure: plotext's own sum (`build_plot`)
     of what takes rows: the x axes, the lower x tick labels, the title bar, the label bar."""
-    monitor = plt.monitor
+    monitor = plt.monitor  # type: ignore[attr-defined]  # plotext's figure, set at run time
     title_bar = monitor.title is not None or monitor.xlabel[1] is not None
     label_bar = any(label is not None for label in (*monitor.ylabel, monitor.xlabel[0]))
     return height - sum(monitor.xaxes) - 1 - title_bar - label_bar
