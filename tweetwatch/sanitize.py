@@ -40,23 +40,23 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 are part of ordinary emoji and scripts."""
 
 _WIDTH_MODIFIERS = re.compile("[\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\u115f\u1160\u3164\uffa0]")
-"""Emoji variation selectors and skin-tone modifiers, and the invisible Hangul fillers.
+"""Characters whose width Rich (and so Textual's layout) and the terminal disagree on.
 
-The fillers (U+115F, U+1160, U+3164, U+FFA0) draw nothing and are used as "blank"
-usernames and spacing; Rich counts U+3164 and U+FFA0 as 0 cells where tmux draws 2 and 1,
-so one in a feed row erased the panel's right border (found by trying it, 2026-11-28).
-
-Emoji variation selectors and skin-tone modifiers: terminals disagree about the width
-of the character they follow. tmux 3.3 draws `❤️` and `🗳️` one cell wide where Rich (and
+Emoji variation selectors and skin-tone modifiers change the width of the character they
+follow: tmux 3.3 draws `❤️` and `🗳️` one cell wide where Rich (and
 so Textual's layout) counts two, and `👍🏽` four cells wide where Rich counts two. A row
 the terminal measures otherwise than Textual pushes the rest of it out of place and
 leaves stray characters beside the panel. Without these, tmux and Rich agree on every
-emoji tried (tests/tui/test_sanitize.py); the post keeps its text, drawn plainer."""
+emoji tried (tests/tui/test_sanitize.py); the post keeps its text, drawn plainer.
+
+The invisible Hangul fillers (U+115F, U+1160, U+3164, U+FFA0) draw nothing; they serve as
+"blank" usernames and spacing. Rich counts U+3164 and U+FFA0 as 0 cells where tmux draws 2
+and 1, so one in a feed row erased the panel's right border (found by trying it, 2026-11-28)."""
 
 
 def clean_text(s: str, max_len: int | None = None) -> str:
-    """Return `s` without control characters, escape sequences, bidi controls or the
-    emoji modifiers terminals measure differently.
+    """Return `s` without control characters, escape sequences, bidi controls, or the
+    emoji modifiers and fillers terminals measure differently.
 
     Tabs and line breaks become single spaces. When `max_len` is given and the cleaned
     text is longer, it is cut to `max_len` characters ending in an ellipsis.
