@@ -331,3 +331,40 @@ def test_keyword_at_maps_cells_to_words() -> None:
     assert keyword_at(snapshot, 40, widths[0], 1) is None  # the gap between blocks
     assert keyword_at(snapshot, 40, 0, 99) is None
     assert keyword_at(None, 40, 0, 1) is None
+
+
+def test_many_topics_keep_their_keywords_legible() -> None:
+    """Five topics in the 32 columns of an 80x24 dashboard read `b… 48  t… 48  a… 4`: the
+    table shows the topics that fit at a legible width, and clicks map to what is shown."""
+    from dataclasses import replace as replace_topic
+
+    from tweetwatch.tui.keywords import MIN_BLOCK, keywords_grid, shown_topics
+
+    base = make_snapshot()
+    topics = tuple(replace_topic(base.topics[i % 2], name=f"topic{i}") for i in range(5))
+    snapshot = replace(base, topics=topics)
+    assert [shown_topics(5, width) for width in (12, 32, 78, 200)] == [1, 2, 5, 5]
+    lines = [line.plain for line in keywords_grid(snapshot, 32)]
+    assert lines[0].split() == ["topic0", "n", "topic1", "n"]
+    assert lines[1].split()[0] == base.topics[0].top_keywords[0][0]  # a whole word, not `m…`
+    assert all(len(line) <= 32 for line in lines)
+    assert keyword_at(snapshot, 32, 31, 1) == ("topic1", base.topics[1].top_keywords[0][0])
+    assert MIN_BLOCK * 5 + 2 * 4 <= 78  # zoomed to 80 columns (z), all five fit
+
+
+async def test_hidden_topics_are_named_on_the_border(make_app: MakeApp, reader: FakeReader) -> None:
+    from dataclasses import replace as replace_topic
+
+    base = make_snapshot()
+    topics = tuple(replace_topic(base.topics[i % 2], name=f"topic{i}") for i in range(5))
+    reader.build = lambda window_s: replace(make_snapshot(window_s), topics=topics)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        panel = app.query_one(KeywordsPanel)
+        assert panel.border_subtitle == "+3 topics: z zooms"
+        await pilot.press("z")
+        await settle(pilot)
+        await pilot.pause()
+        assert panel.border_subtitle == ""

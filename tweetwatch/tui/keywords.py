@@ -25,6 +25,10 @@ from tweetwatch.tui.palette import topic_color
 TOP_N = 10
 GAP = 2
 """Spaces between topics in the table."""
+MIN_BLOCK = 13
+"""The narrowest topic block of the table (a 9-character word, a gap, a 3-digit count):
+topics that would make the blocks narrower are left out, and the border says how many
+(five topics in the 32 columns of an 80x24 dashboard read `b… 48  t… 48  a… 4`)."""
 JUSTIFY = ("left", "right")
 KEYWORD_MAX = 24
 MODES = ("table", "cloud", "layout")
@@ -40,7 +44,7 @@ def keywords_grid(snapshot: Snapshot | None, width: int = 80) -> list[Text]:
     colour and `n`, then one line per word with its count (dim, right-aligned)."""
     if snapshot is None or not snapshot.topics:
         return [Text("waiting for data…", style="dim")]
-    topics = snapshot.topics
+    topics = snapshot.topics[: shown_topics(len(snapshot.topics), width)]
     widths = block_widths(len(topics), width)
     blocks: list[list[Text]] = []
     for index, topic in enumerate(topics):
@@ -69,6 +73,12 @@ def keywords_grid(snapshot: Snapshot | None, width: int = 80) -> list[Text]:
     return out
 
 
+def shown_topics(topics: int, width: int) -> int:
+    """How many of `topics` the table shows side by side in `width` cells (the first ones,
+    in configured order; at least one)."""
+    return max(1, min(topics, (width + GAP) // (MIN_BLOCK + GAP)))
+
+
 def block_widths(topics: int, width: int) -> list[int]:
     """Widths of the topics' side-by-side blocks in a `width`-cell table (GAP apart)."""
     block, extra = divmod(max(width - GAP * (topics - 1), topics), topics)
@@ -80,7 +90,8 @@ def keyword_at(snapshot: Snapshot | None, width: int, x: int, y: int) -> tuple[s
     if snapshot is None or not snapshot.topics or y < 1:
         return None
     left = 0
-    for topic, block in zip(snapshot.topics, block_widths(len(snapshot.topics), width)):
+    shown = shown_topics(len(snapshot.topics), width)
+    for topic, block in zip(snapshot.topics[:shown], block_widths(shown, width)):
         if left <= x < left + block:
             top = topic.top_keywords[:TOP_N]
             return (topic.name, top[y - 1][0]) if y - 1 < len(top) else None
@@ -174,6 +185,8 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
     def content_lines(self, width: int, height: int) -> list[Text]:
         snapshot = self.snapshot
         if self.mode == "table":
+            hidden = len(snapshot.topics) - shown_topics(len(snapshot.topics), width) if snapshot else 0
+            self._set_subtitle(f"+{hidden} topic{'s' if hidden > 1 else ''}: z zooms" if hidden > 0 else "")
             return keywords_grid(snapshot, width)
         content_height = height
         height = max(height, 2)
