@@ -125,3 +125,28 @@ def test_wrong_password_is_one_masked_line(tls_server, tmp_path: Path, command: 
     assert PASSWORD not in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines() == [
         "tweetwatch: Redis authentication failed: invalid username-password pair or user is disabled."]
+
+
+def test_rediss_to_a_plain_port_says_what_is_likely_wrong(tmp_path: Path) -> None:
+    """A TLS client waits for the server to speak; a plain Redis waits for the client: the
+    connection times out with nothing to go on but a hint."""
+    port = free_port()
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis(port=port).ping()
+                break
+            except redis.exceptions.ConnectionError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        result = run_cli("summary", "--redis", f"rediss://127.0.0.1:{port}/0", state_dir=tmp_path, timeout=60)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        f"tweetwatch: rediss://127.0.0.1:{port}/0 unreachable: Timeout connecting to server (rediss:// speaks "
+        "TLS first: is this the server's TLS port? a plain one never answers)"]

@@ -197,7 +197,10 @@ class Store:
         except REDIS_ERRORS as exc:
             where = self.url_label or "Redis"
             self._try_recover()
-            raise StoreUnavailable(f"{where} unreachable: {describe_error(exc)}") from None
+            hint = ""
+            if where.startswith("rediss://") and isinstance(exc, redis.exceptions.TimeoutError):
+                hint = " (rediss:// speaks TLS first: is this the server's TLS port? a plain one never answers)"
+            raise StoreUnavailable(f"{where} unreachable: {describe_error(exc)}{hint}") from None
 
     def _try_recover(self) -> None:
         """Give `recover` (embedded restart, cluster re-route) a chance, at most once a second."""
