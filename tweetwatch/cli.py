@@ -29,8 +29,8 @@ from tweetwatch.store.embedded import EmbeddedServer
 from tweetwatch.store.keys import NAMESPACE_RE
 from tweetwatch.store.lease import CollectorLease
 from tweetwatch.secret import mask_url
-from tweetwatch.store.redis_store import Store, open_client
-from tweetwatch.sources.base import Source
+from tweetwatch.store.redis_store import UNKNOWN_SOURCE, Store, open_client
+from tweetwatch.sources.base import Source, label_of
 
 log = logging.getLogger("tweetwatch")
 
@@ -240,7 +240,7 @@ def _lease(backend: Backend, source: Source, required: bool) -> CollectorLease:
     live process reads the same source into the namespace. `required=False` (the dashboard
     with its collector, which starts while Redis may be away): an unreachable server defers
     taking it to the collector's first renewal."""
-    lease = CollectorLease(backend.store, getattr(source, "label", "source"))
+    lease = CollectorLease(backend.store, label_of(source))
     try:
         lease.acquire()
     except StoreRefused:
@@ -421,7 +421,7 @@ def cmd_summary(settings: Settings) -> int:
         snapshot = backend.store.read_snapshot(settings.window_s or SUMMARY_WINDOW_S)
     finally:
         _release(backend)
-    if snapshot.source == "unknown" and not (snapshot.total or snapshot.control or snapshot.rejected):
+    if snapshot.source == UNKNOWN_SOURCE and not (snapshot.total or snapshot.control or snapshot.rejected):
         # a mistyped namespace looks like an idle one otherwise
         print(f"tweetwatch: nothing recorded in namespace '{settings.namespace}' yet"
               + (f" (the demo's data is in '{DEMO_NAMESPACE}')" if settings.namespace != DEMO_NAMESPACE else ""),

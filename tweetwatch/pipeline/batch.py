@@ -26,12 +26,15 @@ class Batch:
     duplicates: int
     expired_minutes: set[int] = field(default_factory=set)
     """Minute buckets that fell out of retention (delete them with the write)."""
-    checked_in_redis: bool = True
     check_skipped: bool = False
     """Not checked because Redis was known to be down when the batch started (`skip_redis`):
     no news about Redis, unlike a check that failed."""
     check_error: StoreUnavailable | None = None
-    """Why the check failed (when `checked_in_redis` is False and it was tried)."""
+    """Why the Redis check failed, when it was tried and failed (news of an outage)."""
+
+    @property
+    def checked_in_redis(self) -> bool:
+        return not self.check_skipped and self.check_error is None
 
 
 @dataclass
@@ -120,7 +123,6 @@ class BatchAggregator:
         away degrades to the local memory's answer."""
         records, fresh_by_minute = pending.records, pending.fresh_by_minute
         expired: set[int] = set()
-        checked = not pending.check_skipped
         check_error: StoreUnavailable | None = None
         if pending.seen is not None:
             try:
@@ -131,7 +133,7 @@ class BatchAggregator:
             except StoreRefused:
                 raise  # retrying cannot help: let the caller stop
             except StoreUnavailable as exc:
-                checked, check_error = False, exc
+                check_error = exc
         fresh_ids: set[str] = set().union(*fresh_by_minute.values())
         tweet_count = kept_count = pending.tweet_count
         if len(fresh_ids) < tweet_count:
@@ -147,7 +149,7 @@ class BatchAggregator:
         duplicates = tweet_count - kept_count
         delta = self.aggregator.build(records, duplicates=duplicates)
         delta.checkpoint = pending.checkpoint
-        return Batch(delta, duplicates, expired, checked, pending.check_skipped, check_error)
+        return Batch(delta, duplicates, expired, pending.check_skipped, check_error)
 
     def _seen_in_redis(self, joined_by_minute: dict[int, str], clock_ms: int) -> tuple[set[str], set[int]]:
         plan = self.store.prepare_joined(joined_by_minute, clock_ms)

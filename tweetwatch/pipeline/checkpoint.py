@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from tweetwatch.errors import StoreUnavailable
+from tweetwatch.sources.base import label_of
 from tweetwatch.store.redis_store import Store
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def checkpoint_of(source: object) -> tuple[str, str] | None:
     position = get() if callable(get) else None
     if position is None:
         return None
-    return str(getattr(source, "label", "source")), position
+    return label_of(source), position
 
 
 def resume_source(source: object, store: Store) -> None:
@@ -36,7 +37,7 @@ def resume_source(source: object, store: Store) -> None:
     resume_from = getattr(source, "resume_from", None)
     if not callable(resume_from):
         return
-    label = str(getattr(source, "label", "source"))
+    label = label_of(source)
     try:
         position = store.read_checkpoint(label)
     except StoreUnavailable as exc:

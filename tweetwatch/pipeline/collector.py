@@ -35,8 +35,8 @@ from tweetwatch.pipeline.checkpoint import checkpoint_of, resume_source
 from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
-from tweetwatch.sources.base import Source, line_batches, where
-from tweetwatch.store.lease import CollectorLease, Renewal
+from tweetwatch.sources.base import Source, label_of, line_batches, where
+from tweetwatch.store.lease import CollectorLease
 from tweetwatch.store.redis_store import Store
 
 log = logging.getLogger(__name__)
@@ -213,8 +213,8 @@ class Collector:
     def _absorb(self, pending: PendingBatch) -> None:
         """Finish a batch (drop duplicates, aggregate) into the pending Delta."""
         batch = self.batches.finish(pending)
-        if not batch.checked_in_redis and not batch.check_skipped and not self._redis_down:
-            self._note_unavailable(batch.check_error or StoreUnavailable("Redis unreachable"))
+        if batch.check_error is not None and not self._redis_down:
+            self._note_unavailable(batch.check_error)
         if batch.expired_minutes:
             with self._lock:
                 self._expired.update(batch.expired_minutes)
@@ -280,7 +280,7 @@ class Collector:
             if self.error is not None:
                 return True  # a refused write already stopped us; nothing can be written
             if not self._meta_written:  # record topics and source so readers need no --track
-                self.store.write_meta(self.topics, getattr(self.source, "label", "source"), self.is_demo)
+                self._write_meta()
                 self._meta_written = True
             self.store.write(delta, self.topics, expired)
         except StoreRefused as exc:
@@ -338,17 +338,19 @@ class Collector:
     def _renew_lease(self) -> None:
         if self.lease is None or self.stop_event.is_set():
             return
-        renewal = self.lease.renew()
-        if renewal is Renewal.RETAKEN:  # the keys may have vanished (reset): readers need the topics
-            self.store.write_meta(self.topics, getattr(self.source, "label", "source"), self.is_demo)
-        elif renewal is Renewal.LOST:
-            self.error = self.error or self.lease.lost_error()
+        lost = self.lease.keep(restore=self._write_meta)
+        if lost is not None:
+            self.error = self.error or lost
             self.stop()
+
+    def _write_meta(self) -> None:
+        """Record topics and source in the namespace, so readers need no --track."""
+        self.store.write_meta(self.topics, label_of(self.source), self.is_demo)
 
     def status_line(self) -> str:
         s = self.stats
         parts = [
-            f"{getattr(self.source, 'label', 'source')}",
+            label_of(self.source),
             f"{s.rate_per_s:,.0f} tweets/s",
             f"tweets {s.tweets:,}",
             f"control {s.control:,}",

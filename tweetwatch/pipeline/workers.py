@@ -32,8 +32,8 @@ from tweetwatch.pipeline.checkpoint import checkpoint_of, resume_source
 from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
-from tweetwatch.sources.base import Source
-from tweetwatch.store.lease import CollectorLease, NamespaceBusy, Renewal
+from tweetwatch.sources.base import Source, label_of
+from tweetwatch.store.lease import CollectorLease, NamespaceBusy
 from tweetwatch.store.raw_stream import RawEntry, RawStream
 from tweetwatch.store.redis_store import BatchLost, Store
 
@@ -116,7 +116,7 @@ class RawForwarder:
             raise lost
 
     def _status_line(self) -> str:
-        line = f"{getattr(self.source, 'label', 'source')} · raw-only · {self.stats.lines:,} lines forwarded"
+        line = f"{label_of(self.source)} · raw-only · {self.stats.lines:,} lines forwarded"
         if self.stats.trimmed_unread:
             line += f" · {self.stats.trimmed_unread:,} trimmed unread"
         return line
@@ -139,12 +139,10 @@ class RawForwarder:
         if self.lease is None:
             return None
         try:
-            renewal = self.lease.renew()
-            if renewal is Renewal.RETAKEN:  # the keys may have vanished (reset): workers need the topics
-                self.raw.store.write_meta(self.topics, getattr(self.source, "label", "source"), self.is_demo)
+            return self.lease.keep(restore=lambda: self.raw.store.write_meta(
+                self.topics, label_of(self.source), self.is_demo))
         except StoreUnavailable:
             return None  # `_send` waits for Redis and says so
-        return self.lease.lost_error() if renewal is Renewal.LOST else None
 
     def _send(self, lines: list[bytes], stop: threading.Event) -> None:
         """Append, retrying while Redis is away (the source waits: backpressure, no loss).

@@ -39,10 +39,16 @@ def line_batches(source: Source, stop: threading.Event) -> Iterator[list[bytes]]
         yield [] if line is None else [line]
 
 
+def label_of(source: object) -> str:
+    """The source's label (`demo`, `replay`, `x`, `jetstream`): its name in status lines,
+    in the namespace's meta, its lease and its checkpoint."""
+    return str(getattr(source, "label", "source"))
+
+
 def where(source: object, back: int = 0) -> str:
     """Origin of the last line a source yielded (or of the line `back` lines before it,
     within the last batch), when the source can tell."""
     locate = getattr(source, "where", None)
     if not callable(locate):
-        return getattr(source, "label", "source")
+        return label_of(source)
     return locate(back) if back else locate()

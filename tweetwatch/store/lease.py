@@ -22,6 +22,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -149,10 +150,19 @@ class CollectorLease:
                   self.store.namespace, holder.describe(self.host) if holder is not None else "unreadable")
         return Renewal.LOST
 
-    def lost_error(self) -> NamespaceBusy:
-        return NamespaceBusy(
-            f"another {self.label} collector took namespace '{self.store.namespace}' over while Redis was "
-            "away; stopped so the two do not count its posts twice")
+    def keep(self, restore: Callable[[], None]) -> NamespaceBusy | None:
+        """Renew (call every couple of seconds). When the lease had to be taken again, the
+        namespace's keys may have vanished (`reset`): `restore` writes what readers need
+        (the meta). Returns the error to stop with when another process holds it now.
+        Raises StoreUnavailable."""
+        renewal = self.renew()
+        if renewal is Renewal.RETAKEN:
+            restore()
+        if renewal is Renewal.LOST:
+            return NamespaceBusy(
+                f"another {self.label} collector took namespace '{self.store.namespace}' over while Redis "
+                "was away; stopped so the two do not count its posts twice")
+        return None
 
     def release(self) -> None:
         """Give the lease up, if it is still ours (never raises)."""

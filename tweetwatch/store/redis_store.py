@@ -125,6 +125,10 @@ def server_reply(exc: BaseException) -> str:
     return text[wrapped.end():] if wrapped is not None else text
 
 
+UNKNOWN_SOURCE = "unknown"
+"""The source a namespace reports when no collector recorded one (nothing collected yet)."""
+
+
 class BatchLost(Exception):
     """A guarded write found its fence moved: the batch belongs to another worker now."""
 
@@ -762,7 +766,7 @@ def _parse_meta(raw: dict[str, str]) -> Meta | None:
         topics = tuple(Topic(str(n), tuple(str(k) for k in kws)) for n, kws in json.loads(raw["topics"]))
     except (ValueError, TypeError):
         topics = ()
-    return Meta(topics=topics, source=raw.get("source", "unknown"), is_demo=raw.get("demo") == "1")
+    return Meta(topics=topics, source=raw.get("source", UNKNOWN_SOURCE), is_demo=raw.get("demo") == "1")
 
 
 def _build_snapshot(
@@ -851,7 +855,7 @@ def _build_snapshot(
     )
     return Snapshot(
         namespace=namespace,
-        source=meta.source if meta else "unknown",
+        source=meta.source if meta else UNKNOWN_SOURCE,
         is_demo=meta.is_demo if meta else False,
         window_s=window_s,
         stream_clock=datetime.fromtimestamp(clock_ms / 1000, UTC) if clock_ms is not None else None,
