@@ -58,6 +58,9 @@ def test_export_csv_and_json_agree_with_summary(server_url: str, namespace: str,
     assert counters.set_index("topic").loc["all", "total"] == summary["total"]
     for name, topic in summary["topics"].items():
         assert counters.set_index("topic").loc[name, "window"] == topic["count_window"]
+    authors_cells = [line.split(",")[4] for line in (tmp_path / "tables" / "counters.csv").read_text().splitlines()]
+    assert authors_cells[0] == "unique_authors" and authors_cells[1] == ""  # the "all" row has none
+    assert [int(cell) for cell in authors_cells[2:]] == [t["unique_authors"] for t in summary["topics"].values()]
     series = pd.read_csv(tmp_path / "tables" / "series.csv")
     assert {"start", "bucket_s", "all", *summary["topics"]} <= set(series.columns)
     assert series["all"].sum() == summary["total_window"]
@@ -74,6 +77,9 @@ def test_export_csv_and_json_agree_with_summary(server_url: str, namespace: str,
     doc = json.loads(out.read_text())
     assert doc["namespace"] == namespace and doc["window_s"] == 86400
     assert {row["topic"]: row["total"] for row in doc["counters"]}["all"] == summary["total"]
+    assert [row["unique_authors"] for row in doc["counters"]] == [
+        None, *(t["unique_authors"] for t in summary["topics"].values())]
+    assert all(isinstance(row["unique_authors"], int) for row in doc["counters"][1:])
     assert len(doc["series"]) == len(series)
     stdout = run_cli("export", "json", "-o", "-", *common)
     assert json.loads(stdout.stdout)["counters"] == doc["counters"]

@@ -45,6 +45,9 @@ def tables(snapshot: Snapshot, keywords: dict[str, list[tuple[str, int]]] | None
             "negative_share": sentiment.get("negative"),
         })
     counters = pd.DataFrame(rows)
+    # The "all" row has no author count: a nullable integer column keeps the topics' counts
+    # integers (a float column printed 7 as 7.0) and leaves that cell empty in CSV, null in JSON.
+    counters["unique_authors"] = counters["unique_authors"].astype("Int64")
 
     series = snapshot.series
     n = series.length
