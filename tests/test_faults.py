@@ -166,3 +166,32 @@ def test_a_full_server_is_named_as_such(tmp_path: Path) -> None:
     assert out.returncode == 3
     assert out.stderr.splitlines() == [
         "tweetwatch: Redis is out of memory (maxmemory reached): command not allowed when used memory > 'maxmemory'."]
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_what_was_counted_stays_readable_when_the_server_fills_up(tmp_path: Path) -> None:
+    """A full server (noeviction) refuses the reads' scratch union too; summary and exports
+    then union in the reply instead, so the counts can still be looked at."""
+    server = RedisServer(tmp_path)
+    server.start()
+    state = tmp_path / "state"
+    windows = ("1h", "24h")  # a rolling-set window and a unioned one
+    try:
+        common = ("--redis", server.url, "--namespace", "full")
+        assert run_cli("collect", "--replay", str(FIXTURES / "v2_mixed.jsonl"), *common, state_dir=state).returncode == 0
+        before = [run_cli("summary", "--json", "--window", w, *common, state_dir=state) for w in windows]
+        client = redis.Redis(unix_socket_path=str(server.sock))
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", "1")
+        after = [run_cli("summary", "--json", "--window", w, *common, state_dir=state) for w in windows]
+        exported = run_cli("export", "json", "-o", "-", "--window", "24h", *common, state_dir=state)
+        client.config_set("maxmemory", "0")
+        exported_before = run_cli("export", "json", "-o", "-", "--window", "24h", *common, state_dir=state)
+    finally:
+        server.stop()
+    for was, now in zip(before, after):
+        assert now.returncode == 0, now.stderr
+        assert comparable(now.stdout) == comparable(was.stdout)
+    assert any(topic["keywords"] for topic in json.loads(after[1].stdout)["topics"].values())
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(exported.stdout)["keywords"] == json.loads(exported_before.stdout)["keywords"]

@@ -452,21 +452,34 @@ class Store:
         started = time.perf_counter()
         if self._topics is None or self._clock_guess_s is None:
             self._refresh_guess()
+        server_full = False
         for _attempt in range(5):
-            snapshot = self._try_read(window_s, started)
+            try:
+                snapshot = self._try_read(window_s, started, server_full)
+            except StoreFull:
+                if server_full:
+                    raise
+                server_full = True
+                continue
             if snapshot is not None:
                 return snapshot
         raise StoreUnavailable("the stream clock moved on every read; try again")
 
-    def _try_read(self, window_s: int, started: float) -> Snapshot | None:
+    def _try_read(self, window_s: int, started: float, server_full: bool = False) -> Snapshot | None:
+        """One snapshot read, or None when the plan was stale.
+
+        A server over maxmemory (noeviction) refuses every command queued in MULTI and the
+        scratch key's union; `server_full` reads without both: a plain pipeline, the word sets
+        unioned in the reply (see `_queue_top`). Nothing is written meanwhile, so the view
+        holds together without the transaction."""
         keys = self.keys
         topics = self._topics or ()
         guess_s = self._clock_guess_s
         plan = _ReadPlan.for_clock(guess_s, window_s)
-        scratch = keys.scratch(uuid.uuid4().hex[:12])
+        scratch = None if server_full else keys.scratch(uuid.uuid4().hex[:12])
 
         def run() -> list[Any]:
-            pipe = self.client.pipeline(transaction=True)
+            pipe = self.client.pipeline(transaction=not server_full)
             pipe.hgetall(keys.meta)
             pipe.hgetall(keys.totals)
             pipe.zscore(keys.clock, "clock")
@@ -486,7 +499,8 @@ class Store:
                 for family in ("ht", "mn"):
                     self._queue_top(pipe, family, plan, window_s, scratch, TOP_N)
             pipe.xrevrange(keys.latest, count=FEED_SIZE)
-            pipe.unlink(scratch)
+            if scratch is not None:
+                pipe.unlink(scratch)
             return pipe.execute()
 
         replies = self._call(run)
@@ -510,7 +524,7 @@ class Store:
         cursor = 4 + n_rates
         if plan.window_minutes:
             for topic in topics:
-                ranked = replies[cursor + 1]
+                ranked = replies[cursor + 1][:CLOUD_WORDS]
                 top[topic.name] = [(word, int(-score)) for word, score in ranked]
                 authors[topic.name] = int(replies[cursor + 2])
                 cursor += 3
@@ -520,8 +534,8 @@ class Store:
         hashtags: list[tuple[str, int]] = []
         mentions: list[tuple[str, int]] = []
         if plan.window_minutes:
-            hashtags = [(w, int(-score)) for w, score in replies[cursor + 1]]
-            mentions = [(w, int(-score)) for w, score in replies[cursor + 3]]
+            hashtags = [(w, int(-score)) for w, score in replies[cursor + 1][:TOP_N]]
+            mentions = [(w, int(-score)) for w, score in replies[cursor + 3][:TOP_N]]
             cursor += 4
         feed = _parse_feed(replies[cursor])
         return _build_snapshot(
@@ -576,19 +590,25 @@ class Store:
         plan = _ReadPlan.for_clock(self._clock_guess_s, window_s)
         if not plan.window_minutes:
             return []
+        weighted = {self.keys.keywords(topic, m): -1 for m in plan.window_minutes}
         scratch = self.keys.scratch(uuid.uuid4().hex[:12])
 
         def run() -> list[Any]:
             pipe = self.client.pipeline(transaction=True)
-            pipe.zunionstore(scratch, {self.keys.keywords(topic, m): -1 for m in plan.window_minutes})
+            pipe.zunionstore(scratch, weighted)
             pipe.zrange(scratch, 0, n - 1, withscores=True)
             pipe.unlink(scratch)
             return pipe.execute()
 
-        replies = self._call(run)
-        return [(w, int(-score)) for w, score in replies[1]]
+        try:
+            ranked = self._call(run)[1]
+        except StoreFull:  # the scratch key is a write: union in the reply instead
+            ranked = self._call(lambda: self.client.zunion(weighted, withscores=True))[:n]
+        return [(w, int(-score)) for w, score in ranked]
 
-    def _queue_top(self, pipe: Any, family: str, plan: _ReadPlan, window_s: int, scratch: str, n: int) -> None:
+    def _queue_top(
+        self, pipe: Any, family: str, plan: _ReadPlan, window_s: int, scratch: str | None, n: int
+    ) -> None:
         """Queue two commands whose second reply is the window's top `n` (negated scores).
 
         A standard window reads its rolling set (one ZRANGE); any other window unions the
@@ -601,7 +621,12 @@ class Store:
             pipe.zrange(roll, 0, n - 1, withscores=True)
             return
         prefix = self.keys.minute_prefix(family)
-        pipe.zunionstore(scratch, {f"{prefix}{m}": -1 for m in plan.window_minutes})
+        weighted = {f"{prefix}{m}": -1 for m in plan.window_minutes}
+        if scratch is None:  # a full server refuses the scratch key: the whole union in the reply
+            pipe.exists(prefix)  # keeps the reply layout
+            pipe.zunion(weighted, withscores=True)  # read-only (Redis 6.2); the caller keeps the first n
+            return
+        pipe.zunionstore(scratch, weighted)
         pipe.zrange(scratch, 0, n - 1, withscores=True)
 
     def _refresh_guess(self) -> None:
