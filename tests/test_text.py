@@ -44,6 +44,21 @@ def test_stopword_list_is_proper() -> None:
     assert len(words) > 150
 
 
+def test_keywords_of_unspaced_scripts_match_inside_tokens() -> None:
+    """Japanese and Chinese put no spaces between words, Korean glues particles to them: a
+    `\\w+` token there is a clause, so such a keyword matches inside one."""
+    matcher = TopicMatcher((Topic("jp", ("日本", "トランプ")), Topic("kr", ("트럼프",)), TRUMP))
+    assert matcher.match_text("日本の首相が会見") == ["jp"]
+    assert matcher.match_text("トランプ大統領は") == ["jp"]
+    assert matcher.match_text("트럼프가 말했다") == ["kr"]
+    assert matcher.match_text("TRUMPと日本") == ["jp"]  # `trumpと日本` is one token: not `trump`
+    assert matcher.match_text("にほん 中国 trumpet") == []
+    assert matcher.match_text("https://t.co/日本 x") == []  # URLs are dropped first
+    with_phrase = TopicMatcher((Topic("ny", ("new york",)), Topic("jp", ("日本",))))
+    assert with_phrase.match_text("日本の首相") == ["jp"]
+    assert with_phrase.match_text("new york 日本へ") == ["ny", "jp"]
+
+
 def test_unicode_tokens() -> None:
     assert tokenize("Éléction à Paris — ÉCONOMIE") == ["éléction", "à", "paris", "économie"]
 
@@ -74,10 +89,15 @@ TRICKY = [
 ]
 
 
-def reference_tokens(text: str) -> list[str]:
-    """The rule as written: blank escape sequences (line by line), casefold, blank URLs, `\\w+`."""
+def reference_text(text: str) -> str:
+    """The rule as written, before splitting: blank escape sequences (line by line), casefold, blank URLs."""
     text = "\n".join(blank_escape_sequences(line) for line in text.split("\n"))
-    return _WORD.findall(_URL.sub(" ", text.casefold()))
+    return _URL.sub(" ", text.casefold())
+
+
+def reference_tokens(text: str) -> list[str]:
+    """The rule as written: `reference_text`, then `\\w+`."""
+    return _WORD.findall(reference_text(text))
 
 
 @pytest.mark.parametrize("text", TRICKY + list(HOSTILE_TEXTS.values()))
@@ -121,7 +141,8 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _WORDS = st.sampled_from(["trump", "biden", "joebiden", "new", "york", "http://x.co/trump", "İ", "ß", "_", "🔥",
-                          "\x1b[31m", "\x9b2J", "\x1b]52;c;", "\x07", "\n"])
+                          "\x1b[31m", "\x9b2J", "\x1b]52;c;", "\x07", "\n", "日本", "日", "の", "트럼프"])
+UNSPACED = TopicMatcher((Topic("jp", ("日本",)), TRUMP, Topic("kr", ("트럼프",))))
 _TEXTS = st.lists(_WORDS | st.text(max_size=6), max_size=12).map(lambda parts: "".join(parts))
 
 
@@ -133,5 +154,9 @@ def test_fast_paths_agree_with_the_plain_rule_on_random_text(texts: list[str]) -
         assert tokenize(text) == reference_tokens(text)
         assert MATCHER.match_text(text) == MATCHER.match(reference_tokens(text))
         assert phrases.match_text(text) == phrases.match(reference_tokens(text))
+        assert UNSPACED.match_text(text) == UNSPACED.match(reference_tokens(text))
+        folded, tokens = reference_text(text), reference_tokens(text)
+        assert UNSPACED.match(tokens) == [name for name, found in (
+            ("jp", "日本" in folded), ("trump", "trump" in tokens), ("kr", "트럼프" in folded)) if found]
     assert count_tokens(texts + texts[:2]) == Counter(
         t for text in texts + texts[:2] for t in reference_tokens(text))

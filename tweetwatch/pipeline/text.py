@@ -5,6 +5,12 @@ drop terminal escape sequences (`ESC [ 3 1 m`, OSC 52, their 8-bit forms), casef
 (`https?://\\S+`), split into `\\w+` tokens. A one-word keyword matches an
 equal token (`#Trump` and `@realDonaldTrump` give tokens `trump`, `realdonaldtrump`; `trumpet`
 and `trump2020` do not match `trump`); a phrase keyword matches consecutive tokens.
+
+A one-word keyword written wholly in a script that does not put spaces between words
+(Han, Hiragana, Katakana) or that glues particles to them (Hangul) matches wherever it occurs
+inside a token: `日本` matches `日本の首相`, `トランプ` matches `トランプ大統領は`, `트럼프`
+matches `트럼프가`. In those scripts a `\\w+` token is a clause, not a word. (Thai is not
+among them: its vowel marks are not word characters, so its keywords split into tokens.)
 """
 
 from __future__ import annotations
@@ -18,6 +24,12 @@ from importlib import resources
 from tweetwatch.sanitize import blank_escape_sequences
 
 _URL = re.compile(r"https?://\S+")
+_UNSPACED = re.compile(
+    "[\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0002fa1f]+"
+)
+"""CJK ideographs (with 々〆〇), Hiragana, Katakana (full and half width) and Hangul
+syllables: the scripts whose one-word keywords match inside tokens (see the module doc)."""
 _TOKEN = re.compile(r"\w+")
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 """`\\w` on casefolded ASCII text means exactly these characters."""
@@ -138,6 +150,8 @@ class TopicMatcher:
         self.topics = topics
         # one-word keyword -> topic names; phrases kept per topic as token tuples
         self._single: dict[str, list[str]] = {}
+        self._inside: dict[str, list[str]] = {}
+        """Keywords in unspaced scripts (`日本`) -> topic names: matched inside tokens."""
         self._phrases: list[tuple[str, tuple[str, ...]]] = []
         self._own_words: dict[str, frozenset[str]] = {}
         for topic in topics:
@@ -148,7 +162,8 @@ class TopicMatcher:
                     continue
                 own.update(parts)
                 if len(parts) == 1:
-                    names = self._single.setdefault(parts[0], [])
+                    matches_inside = _UNSPACED.fullmatch(parts[0]) is not None
+                    names = (self._inside if matches_inside else self._single).setdefault(parts[0], [])
                     if topic.name not in names:
                         names.append(topic.name)
                 else:
@@ -157,6 +172,7 @@ class TopicMatcher:
         self._drop = {name: own | stopwords() for name, own in self._own_words.items()}
         self._order = {t.name: i for i, t in enumerate(topics)}
         self._needles = tuple(sorted(set(self._single) | {parts[0] for _, parts in self._phrases}))
+        self._needles_inside = tuple(sorted(self._inside))
         """A text can only match if it contains one of these (single keywords, first words of
         phrases) as a substring: a cheap test before tokenizing."""
 
@@ -169,14 +185,16 @@ class TopicMatcher:
             for needle in self._needles:
                 if needle in folded:
                     return self.match(_tokens_of_folded(folded))
-            return []
+            found_inside = [word for word in self._needles_inside if word in folded]
+            return self._in_order({name for word in found_inside for name in self._inside[word]})
         found: set[str] = set()
+        for word, names in self._inside.items():
+            if word in folded:  # all word characters: never part of a URL or escape sequence left
+                found.update(names)
         for word, names in self._single.items():
             if word in folded and _has_token(folded, word):
                 found.update(names)
-        if len(found) > 1:
-            return sorted(found, key=self._order.__getitem__)
-        return list(found)
+        return self._in_order(found)
 
     def match(self, tokens: list[str]) -> list[str]:
         """Names of the topics whose keywords occur in `tokens`, in configured order."""
@@ -184,9 +202,16 @@ class TopicMatcher:
         single = self._single
         for token in set(tokens).intersection(single):
             found.update(single[token])
+        for word, names in self._inside.items():
+            if any(word in token for token in tokens):
+                found.update(names)
         for name, parts in self._phrases:
             if name not in found and _contains_run(tokens, parts):
                 found.add(name)
+        return self._in_order(found)
+
+    def _in_order(self, found: set[str]) -> list[str]:
+        """Topic names in configured order."""
         if len(found) > 1:
             return sorted(found, key=self._order.__getitem__)
         return list(found)
