@@ -82,7 +82,7 @@ def plotext_own(job: DrawJob) -> Text:
 @pytest.mark.parametrize(("n", "width", "height", "gaps"), [(60, 118, 22, False), (300, 78, 10, True), (2, 20, 5, False)])
 def test_matrix_text_equals_plotext_ansi(marker: str, theme: str, n: int, width: int, height: int, gaps: bool) -> None:
     job = DrawJob(chart(n, seed=n + width, gaps=gaps), width, height, theme, marker, mood=False)
-    fast = as_text(draw(job))
+    fast = as_text(draw(job)[:-1])  # the last row is the legend, not plotext's
     slow = plotext_own(job)
     assert fast.plain == slow.plain
     assert styled(fast) == styled(slow)
@@ -92,7 +92,7 @@ def test_mood_chart_with_negative_values_equals_plotext_ansi() -> None:
     data = chart(60, seed=3)
     lines = tuple(ChartLine(line.label, line.color, tuple(v / 50 - 1 for v in line.values)) for line in data.lines)
     job = DrawJob(ChartData("mean compound", 1.0, 1_700_000_000, 60, lines), 100, 16, "clear", "braille", mood=True)
-    assert styled(as_text(draw(job))) == styled(plotext_own(job))
+    assert styled(as_text(draw(job)[:-1])) == styled(plotext_own(job))
 
 
 points = st.lists(st.tuples(st.integers(-50, 400), st.integers(-50, 200)), min_size=1, max_size=300)

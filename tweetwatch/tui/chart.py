@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import groupby
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
@@ -28,7 +29,7 @@ from tweetwatch.store.snapshot import ALL, Series, Snapshot
 from tweetwatch.tui import format as fmt
 from tweetwatch.tui import plotext_fast
 from tweetwatch.tui.columns import TextLines, set_border_text
-from tweetwatch.tui.palette import ALL_COLOR, topic_color
+from tweetwatch.tui.palette import ALL_COLOR, plotext_color, topic_color
 
 log = logging.getLogger(__name__)
 plotext_fast.install()
@@ -138,9 +139,10 @@ class DrawJob:
 def draw(job: DrawJob) -> list[Strip]:
     """The chart's rows drawn by plotext, on a figure of its own (safe in a worker thread)."""
     data = job.data
+    plot_height = job.height - 1  # the last row is the legend
     plt = Plot()
-    plt.plotsize(job.width, job.height)
-    plt._set_size(job.width, job.height)
+    plt.plotsize(job.width, plot_height)
+    plt._set_size(job.width, plot_height)
     plt.theme(job.theme)
     most = max(job.width - 10, 2)
     for line in data.lines:
@@ -148,54 +150,103 @@ def draw(job: DrawJob) -> list[Strip]:
         points = [(i, v) for i, v in enumerate(values) if not math.isnan(v)]
         if points:
             xs, ys = zip(*points)
-            plt.plot(list(xs), list(ys), label=line.label, color=line.color, marker=job.marker)
+            plt.plot(list(xs), list(ys), color=plotext_color(line.color), marker=job.marker)
     shown = min(data.length, most)
     positions, labels = data.x_ticks(job.width)
     scale = (shown - 1) / max(data.length - 1, 1)
     plt.xticks([p * scale for p in positions], labels)
     plt.xlim(0, max(shown - 1, 1))
-    plt.ylabel(data.unit)
     if job.mood:
-        align_y_axis(plt, job.height, -1.0, 1.0, nice=False)
+        align_y_axis(plt, plot_height, -1.0, 1.0)
     else:
         top = max((v for line in data.lines for v in line.values if not math.isnan(v)), default=0.0)
-        align_y_axis(plt, job.height, 0.0, top)
+        align_y_axis(plt, plot_height, 0.0, top)
     plt._set_sizes()  # what `plt.build()` does, minus writing the cells out as ANSI text
     plt._build_matrix()
-    return plotext_fast.matrix_strips(plt.monitor.matrix)  # type: ignore[attr-defined]
+    strips = plotext_fast.matrix_strips(plt.monitor.matrix)  # type: ignore[attr-defined]
+    glyph = LEGEND_GLYPH.get(job.marker, job.marker)
+    return [*strips, legend_strip(data.lines, job.width, glyph)]
+
+
+LEGEND_GLYPH = {"braille": "━"}
+"""The legend's sample of a line, by marker (other markers stand for themselves)."""
+
+
+def legend_strip(lines: Sequence[ChartLine], width: int, glyph: str) -> Strip:
+    """One row naming each line in its colour, `━ all  ━ trump  ━ biden`, below the chart
+    rather than over it (plotext's legend covered the newest data of a short chart and was
+    left out of one with many lines). Names are cut to a common length, down to three
+    characters, and then the last lines are left off for a `+N`, to fit `width`."""
+    longest = max((len(line.label) for line in lines), default=0)
+    for shown in range(len(lines), 0, -1):
+        more = [Segment(f"+{len(lines) - shown}", _LEGEND_MORE)] if shown < len(lines) else []
+        for cut in range(longest, min(longest, 3) - 1, -1):
+            segments: list[Segment] = [Segment(" ")]
+            for line in lines[:shown]:
+                label = line.label if len(line.label) <= cut else line.label[: cut - 1] + "…"
+                segments += [Segment(glyph, _legend_style(line.color)), Segment(f" {label}  ")]
+            segments += more
+            strip = Strip(segments)
+            if strip.cell_length <= width:
+                return strip
+    return Strip([])
+
+
+_LEGEND_MORE = Style(dim=True)
+
+
+def _legend_style(color: str) -> Style | None:
+    """The style plotext draws a line of `color` in, so the sample matches the line."""
+    return plotext_fast.style_of((plotext_color(color), "default", "default"))
 
 
 _NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
-"""Mantissas of the value a chart row is worth: consecutive ones differ by 1.25x at most,
-so rounding the step up leaves at most a fifth of the chart empty above the data."""
+"""Mantissas of the value between two y labels: consecutive ones differ by 1.25x at most."""
 
 
-def align_y_axis(plt: Plot, height: int, low: float, high: float, most: int = 5, nice: bool = True) -> None:
-    """Y limits and ticks whose labels are the values of the rows they stand on.
+def align_y_axis(plt: Plot, height: int, low: float, high: float, most: int = 5) -> None:
+    """Y limits and ticks: evenly spaced labels, each the value of the row it stands on.
 
     plotext spaces its ticks evenly in value and puts each on the nearest row, so a label
-    could be half a row off: `10.8` beside the row worth 9.75 on a five-row chart. Here the
-    ticks are picked among the rows (top, bottom and up to `most - 2` evenly between) and
-    labelled with those rows' values. With `nice`, `high` is raised so that a row is worth a
-    round step (1, 1.2, 1.5, 2, 2.5, ... times a power of ten): labels 20, 15, 10, 5, 0 rather
-    than 13, 9.75, 6.5, 3.25, 0. Call after the x ticks and labels are set: the data area's
-    height depends on them. `high <= low` (no data yet) is taken as `low + 1`."""
+    could be half a row off: `10.8` beside the row worth 9.75 on a five-row chart. Here a
+    label goes on every `every`-th row from the bottom, as few rows apart as keeps them to
+    `most`, and the labels are multiples of a round step (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8
+    times a power of ten), the smallest whose rows still reach `high`: `0, 8, 16, 24` on
+    eight rows, with the top row worth 28 unlabelled. `low` is lowered to a multiple of the
+    step (so a chart from -1 has a label at 0). Labels further apart are taken when the
+    closest ones would leave more than a fifth of the chart empty. Call after the x ticks and labels are set:
+    the data area's height depends on them. `high <= low` (no data yet) is taken as `low + 1`."""
     if high <= low:
         high = low + 1
     rows = _canvas_rows(plt, height)
     if rows < 2:
         plt.ylim(low, high)
         return
-    step = (high - low) / (rows - 1)
-    if nice:
-        step = _nice_step(step)
-        high = low + step * (rows - 1)
-    count = min(most, rows)
-    picked = sorted({round(k * (rows - 1) / (count - 1)) for k in range(count)})
-    ticks = [low + row * step for row in picked]
-    decimals = next((d for d in range(4) if abs(round(step, d) - step) < 1e-9 * max(step, 1)), 2)
-    plt.ylim(low, high)
+    every, label_step, bottom = _label_rows(rows, low, high, most)
+    row_step = label_step / every
+    ticks = [bottom + row * row_step for row in range(0, rows, every)]
+    decimals = next((d for d in range(4) if abs(round(label_step, d) - label_step) < 1e-9 * max(label_step, 1)), 2)
+    plt.ylim(bottom, bottom + row_step * (rows - 1))
     plt.yticks(ticks, [f"{tick:.{decimals}f}" for tick in ticks])
+
+
+def _label_rows(rows: int, low: float, high: float, most: int) -> tuple[int, float, float]:
+    """(rows between labels, value between labels, value of the bottom row) for `align_y_axis`."""
+    best: tuple[float, int, float, float] | None = None
+    for every in range(max(1, math.ceil((rows - 1) / (most - 1))), rows):
+        label_step = _nice_step((high - low) * every / (rows - 1))
+        while True:
+            bottom = math.floor(low / label_step + 1e-9) * label_step
+            if bottom + (rows - 1) * label_step / every >= high - 1e-9 * label_step:
+                break
+            label_step = _nice_step(label_step * 1.001)  # the next round step
+        span = (rows - 1) * label_step / every
+        if best is None or span < best[0] - 1e-9:
+            best = (span, every, label_step, bottom)
+        if span <= 1.25 * (high - low):  # at most a fifth of the chart empty: close labels win
+            break
+    assert best is not None
+    return best[1], best[2], best[3]
 
 
 def _nice_step(step: float) -> float:

@@ -30,7 +30,7 @@ from tweetwatch.tui import format as fmt
 from tweetwatch.tui.chart import align_y_axis
 from tweetwatch.tui.feed import FeedBody, entries_renderable
 from tweetwatch.tui.messages import KeywordFailed, KeywordReady
-from tweetwatch.tui.palette import topic_color
+from tweetwatch.tui.palette import plotext_color, topic_color
 
 WORD_MAX = 24
 MIN_REFRESH_S = 2.0
@@ -98,7 +98,7 @@ class KeywordTrend(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         n = len(detail.counts)
-        plt.plot(list(range(n)), list(detail.counts), color=self._color, marker=self._marker)
+        plt.plot(list(range(n)), list(detail.counts), color=plotext_color(self._color), marker=self._marker)
         wanted = max(2, min(n, self.size.width // 10))
         positions = sorted({round(i * (n - 1) / (wanted - 1)) for i in range(wanted)}) if n > 1 else [0]
         labels = [

@@ -335,9 +335,9 @@ def matrix_strips(matrix: Any) -> list[Strip]:
             try:
                 style = styles[colours]
             except KeyError:
-                style = styles[colours] = _style_of(colours)
+                style = styles[colours] = style_of(colours)
             except TypeError:  # an RGB colour given as a list
-                style = _style_of(colours)
+                style = style_of(colours)
             segments.append(_new_tuple(Segment, ("".join(markers[start:end]), style, None)))
             start = end
         strips.append(Strip(segments))
@@ -345,12 +345,13 @@ def matrix_strips(matrix: Any) -> list[Strip]:
 
 
 _STYLES: dict[tuple[Any, Any, Any], Style | None] = {}
-"""`_style_of` of the colours seen so far."""
+"""`style_of` of the colours seen so far."""
 _new_tuple = tuple.__new__
 """`Segment(text, style)` without the Python-level `__new__` of a NamedTuple."""
 
 
-def _style_of(colours: tuple[Any, Any, Any]) -> Style | None:
+def style_of(colours: tuple[Any, Any, Any]) -> Style | None:
+    """The Rich style of plotext's (colour, style, background) cell triple."""
     try:
         return _style(colours)
     except TypeError:  # an RGB colour given as a list
