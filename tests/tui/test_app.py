@@ -215,6 +215,11 @@ async def test_layout_follows_terminal_size(make_app: MakeApp) -> None:
         assert app.query_one("#counters").region.width == 70
         assert "12,345" in screen_text(app)
 
+        await pilot.resize_terminal(132, 24)  # wide but short: the chart needs the height
+        await pilot.pause()
+        assert app.has_class("narrow")
+        assert app.query_one("#chart").region.height >= 12
+
         await pilot.resize_terminal(50, 15)
         await pilot.pause()
         assert app.has_class("too-small")

@@ -55,8 +55,10 @@ log = logging.getLogger(__name__)
 REFRESH_STEPS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 """Intervals `+` and `-` step through (seconds)."""
 DEFAULT_WINDOWS: tuple[int, ...] = (60, 300, 900, 3600)
-NARROW_WIDTH = 100
-"""Below this many columns the panels are rearranged (CSS class `narrow`)."""
+WIDE_LAYOUT_MIN = Size(100, 32)
+"""The side-by-side counters and keywords above a full-width chart need this much; below it
+(in either direction) the panels are stacked the narrow way (CSS class `narrow`). At 132x24
+the wide layout left the chart two rows."""
 MIN_SIZE = Size(60, 18)
 """Below this the dashboard shows a message instead of a broken layout."""
 VIEWS: tuple[str, ...] = ("chart", "feed", "stream")
@@ -202,7 +204,7 @@ class DashboardApp(App[None]):
 
     def _apply_size(self, size: Size) -> None:
         too_small = size.width < MIN_SIZE.width or size.height < MIN_SIZE.height
-        self.set_class(size.width < NARROW_WIDTH, "narrow")
+        self.set_class(size.width < WIDE_LAYOUT_MIN.width or size.height < WIDE_LAYOUT_MIN.height, "narrow")
         self.set_class(too_small, "too-small")
         if too_small:
             self.query_one("#too-small", Static).update(
