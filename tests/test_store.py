@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import redis
 
 from tweetwatch.pipeline.aggregate import Aggregator
 from tweetwatch.pipeline.model import Tweet
 from tweetwatch.pipeline.text import Topic, TopicMatcher
-from tweetwatch.store.keys import Keys
 from tweetwatch.secret import mask_url
+from tweetwatch.store.keys import Keys
 from tweetwatch.store.redis_store import Store, describe_error, open_client
 
 TOPICS = (Topic("trump", ("trump",)), Topic("biden", ("biden",)))
@@ -199,3 +201,13 @@ def test_errors_inside_a_pipeline_are_described_without_their_arguments() -> Non
     plain = redis.exceptions.ResponseError("unknown command 'FOO', with args beginning with: 'secret' ")
     assert describe_error(plain) == "unknown command 'FOO'"
     assert describe_error(redis.exceptions.ConnectionError("Error 111\nmore")) == "Error 111"
+
+
+def test_the_collectors_state_and_when_it_was_heard_reach_the_snapshot(server_url: str, namespace: str) -> None:
+    store = make_store(server_url, namespace)
+    store.write(AGG.build([tweet(1, "trump a b", 0)]), TOPICS)
+    before = time.time()
+    store.publish_status("replay · 5 tweets/s · stopped", state="stopped", detail="5 tweets/s")
+    snapshot = store.read_snapshot(300)
+    assert (snapshot.collector_state, snapshot.collector_detail) == ("stopped", "5 tweets/s")
+    assert snapshot.collector_seen_at is not None and before - 1 <= snapshot.collector_seen_at <= time.time()

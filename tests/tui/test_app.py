@@ -319,7 +319,8 @@ async def test_hostile_text_is_shown_literally_and_inert(
             window_s,
             trump_keywords=HOSTILE,
             source="live\x1b[31m",
-            collector_status="[link=http://x]ok[/link]\r\nfake line",
+            collector_state="[link=http://x]ok[/link]\r\nfake line",
+            collector_detail="\x1b]52;c;aGVsbG8=\x07copied \u202eevil",
         )
 
     reader.build = build
@@ -334,7 +335,7 @@ async def test_hostile_text_is_shown_literally_and_inert(
         assert "aGVsbG8" not in keywords
         status = text_of(app.query_one("#status"))
         assert "source live" in status
-        assert "[link=http://x]ok[/link]  fake line" in status
+        assert "collector [link=http://x]ok[/link]  fake line · copied evil" in status
         for strip in screen_strips(app):
             for segment in strip:
                 assert "\x1b" not in segment.text

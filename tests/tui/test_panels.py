@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 from rich.console import Console
-from tui_fakes import make_snapshot
+from tui_fakes import READ_AT, make_snapshot
 
 from tweetwatch.store.snapshot import ALL
 from tweetwatch.tui import format as fmt
@@ -130,6 +130,22 @@ def test_status_texts() -> None:
     right = right_text(snap, LinkState(True, 1, 200 * 86400 * 2), window_s=900, refresh_s=0.5, paused=True).plain
     assert right == "stream 20:15:30Z lag 1y │ window 15m │ every 0.5s │  PAUSED "
     assert "connecting" in left_text(None, LinkState()).plain
+
+
+def test_a_stopped_silent_or_missing_collector_is_said_before_the_rest() -> None:
+    """A stopped or killed collector left the last rates on screen, its state cut off at the
+    end of a 40-character status (QA, 2026-11-28)."""
+    link = LinkState(True, 2.0, 0.4)
+    live = left_text(make_snapshot(), link).plain
+    assert live.endswith("rejected 3 │ collector reading · election-night.jsonl · 40 tweets/s")
+    seen = READ_AT.timestamp()
+    stopped = make_snapshot(collector_state="stopped", collector_seen_at=seen - 90)
+    assert left_text(stopped, link).plain.startswith("source replay │ collector stopped 1m ago │ Redis")
+    killed = make_snapshot(collector_state="reading", collector_seen_at=seen - 35)
+    assert "source replay │ collector silent for 35s (last: reading) │ Redis" in left_text(killed, link).plain
+    none = make_snapshot(collector_status="", collector_state="", collector_seen_at=None)
+    assert "collector" not in left_text(none, link).plain.split("│")[0]
+    assert "│ no collector has written here │" in left_text(none, link).plain
 
 
 # ---- the chart (plotext, drawn in a worker) and the hand-laid columns ---------------------

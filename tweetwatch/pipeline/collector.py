@@ -325,12 +325,13 @@ class Collector:
         self._window_tweets = 0
         self._window_start = now
         self._last_status = now
-        line = self.status_line()
+        state, details = self._status()
+        line = " · ".join([label_of(self.source), *details, state])
         if self.on_status is not None:
             self.on_status(line)
         if not self._redis_down:
             try:
-                self.store.publish_status(line)
+                self.store.publish_status(line, state=state, detail=" · ".join(details))
                 self._renew_lease()
             except StoreUnavailable:
                 pass
@@ -348,19 +349,24 @@ class Collector:
         self.store.write_meta(self.topics, label_of(self.source), self.is_demo)
 
     def status_line(self) -> str:
+        """`source · [its state ·] rate · counts · the collector's state`, as printed."""
+        state, details = self._status()
+        return " · ".join([label_of(self.source), *details, state])
+
+    def _status(self) -> tuple[str, list[str]]:
+        """The collector's state (what a dashboard shows first) and the details after it."""
         s = self.stats
-        parts = [
-            label_of(self.source),
+        state = s.state
+        if s.unwritten_tweets and self._redis_down:
+            state += f" · {s.unwritten_tweets:,} held in memory"
+        details = [
             f"{s.rate_per_s:,.0f} tweets/s",
             f"tweets {s.tweets:,}",
             f"control {s.control:,}",
             f"rejected {s.rejected:,}",
             f"duplicates {s.duplicates:,}",
-            s.state,
         ]
         source_state = getattr(self.source, "state", "")
         if source_state:
-            parts.insert(1, str(source_state))
-        if s.unwritten_tweets and self._redis_down:
-            parts.append(f"{s.unwritten_tweets:,} held in memory")
-        return " · ".join(parts)
+            details.insert(0, str(source_state))
+        return state, details

@@ -260,12 +260,11 @@ class Store:
         position = self._call(lambda: self.client.hget(self.keys.checkpoints, source))
         return None if position is None else str(position)  # the client decodes responses
 
-    def publish_status(self, line: str) -> None:
-        self._call(
-            lambda: self.client.hset(
-                self.keys.status, mapping={"line": line, "at": f"{time.time():.3f}"}
-            )
-        )
+    def publish_status(self, line: str, *, state: str = "", detail: str = "") -> None:
+        """The collector's status for dashboards: its printed `line`, its `state` and the
+        `detail` after it, and when (`at`, wall clock: how long it has been silent)."""
+        mapping = {"line": line, "state": state, "detail": detail, "at": f"{time.time():.3f}"}
+        self._call(lambda: self.client.hset(self.keys.status, mapping=mapping))
 
     # -- writes ----------------------------------------------------------------------------
     def prepare(self, ids_by_minute: dict[int, Iterable[str]], clock_ms: int) -> WritePlan:
@@ -895,8 +894,18 @@ def _build_snapshot(
         series=Series(start_epoch=first * bucket_s, bucket_s=bucket_s, counts=counts),
         round_trip_ms=round_trip_ms,
         collector_status=status.get("line", "") if status else "",
+        collector_state=status.get("state", "") if status else "",
+        collector_detail=status.get("detail", "") if status else "",
+        collector_seen_at=_float_or_none(status.get("at")) if status else None,
         sentiment=_sentiment_of(window_tally, ALL),
         mix=mix,
         feed=feed,
         mood=_mood_series(tallies, [ALL, *(t.name for t in topics)]),
     )
+
+
+def _float_or_none(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None

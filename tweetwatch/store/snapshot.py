@@ -170,6 +170,12 @@ class Snapshot:
     round_trip_ms: float = 0.0
     collector_status: str = ""
     """Last status line the collector published (may be empty)."""
+    collector_state: str = ""
+    """The collector's state in that line: `reading`, `stopped`, `redis unreachable`, ..."""
+    collector_detail: str = ""
+    """The rest of that line after the source's label: rate, counts, the source's state."""
+    collector_seen_at: float | None = None
+    """When it was published (epoch seconds, the collector's clock); None: never."""
     sentiment: Sentiment | None = None
     """All posts of the window; None when sentiment is off or nothing was scored."""
     mix: StreamMix = field(default_factory=StreamMix)
@@ -201,6 +207,7 @@ class Snapshot:
             and self.series == other.series
             and self.source == other.source
             and self.collector_status == other.collector_status
+            and self.collector_seen_at == other.collector_seen_at
             and self.sentiment == other.sentiment
             and self.mix == other.mix
             and self.feed == other.feed

@@ -20,7 +20,11 @@ from tweetwatch.tui import format as fmt
 SEPARATOR = " │ "
 SOURCE_MAX = 16
 COLLECTOR_STATUS_MAX = 40
+COLLECTOR_DETAIL_MAX = 160
 ERROR_MAX = 120
+SILENT_AFTER_S = 10.0
+"""A collector publishes its status every 2 s: one not heard from for this long is gone
+(killed, its host or its link to Redis down) even if its last word was `reading`."""
 
 
 @dataclass(frozen=True)
@@ -49,21 +53,43 @@ def link_text(link: LinkState) -> Text:
     return Text.assemble(("Redis ", ""), ("●", "green"), f" {link.round_trip_ms:.1f}ms")
 
 
+def collector_text(snapshot: Snapshot) -> tuple[Text, bool]:
+    """What the collector is doing, its state first, and whether that is a warning: a
+    stopped or silent collector, or none at all, leaves the numbers frozen on screen."""
+    seen_at = snapshot.collector_seen_at
+    if seen_at is None:
+        if snapshot.collector_status:  # a collector from before `state` was published
+            return Text(clean_text(snapshot.collector_status, COLLECTOR_STATUS_MAX), style="dim"), False
+        return Text("no collector has written here", style="bold yellow"), True
+    age = max(snapshot.read_at.timestamp() - seen_at, 0.0)
+    state = clean_text(snapshot.collector_state, COLLECTOR_STATUS_MAX) or "running"
+    if state == "stopped":
+        return Text(f"collector stopped {fmt.human_duration(age)} ago", style="bold yellow"), True
+    if age > SILENT_AFTER_S:
+        return Text(f"collector silent for {fmt.human_duration(age)} (last: {state})", style="bold red"), True
+    text = Text(f"collector {state}", style="bold" if state != "reading" else "")
+    if snapshot.collector_detail:
+        text.append(f" · {clean_text(snapshot.collector_detail, COLLECTOR_DETAIL_MAX)}", style="dim")
+    return text, False
+
+
 def left_text(snapshot: Snapshot | None, link: LinkState) -> Text:
     parts: list[Text] = []
     if link.connected is False:
         parts.append(link_text(link))  # first, so a narrow terminal still shows why
+    collector, warning = collector_text(snapshot) if snapshot is not None else (Text(""), False)
     if snapshot is not None:
         if snapshot.is_demo:
             parts.append(Text(" DEMO DATA ", style="bold reverse yellow"))
         parts.append(Text.assemble("source ", (clean_text(snapshot.source, SOURCE_MAX), "bold")))
+        if warning:
+            parts.append(collector)  # before the rest, so 80 columns still show it
     if link.connected is not False:
         parts.append(link_text(link))
     if snapshot is not None:
         parts.append(Text(f"rejected {fmt.count(snapshot.rejected)}"))
-        if snapshot.collector_status:
-            status = clean_text(snapshot.collector_status, COLLECTOR_STATUS_MAX)
-            parts.append(Text(status, style="dim"))
+        if not warning:
+            parts.append(collector)
     return _join(parts)
 
 
