@@ -1,11 +1,14 @@
 """`tweetwatch` (collector + dashboard) in a real pseudo-terminal at 80x24: it draws, quits on
-`q`, restores the terminal, and leaves nothing running."""
+`q`, restores the terminal, and leaves nothing running. The headless commands (`collect`,
+`process`) stop cleanly when their terminal goes away."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -13,7 +16,11 @@ import termios
 import time
 from pathlib import Path
 
-from support import FIXTURES, REPO
+import pytest
+import redis
+from support import FIXTURES, REPO, run_cli
+
+from tweetwatch.store.keys import Keys
 
 
 def spawn_in_pty(args: list[str], env: dict[str, str], cols: int = 80, rows: int = 24):
@@ -134,3 +141,54 @@ def test_resize_storm_and_sighup(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
         os.close(master)
+
+
+@pytest.mark.parametrize(("command", "hangup"), [
+    pytest.param(("collect",), "pty closed", id="collect-pty-closed"),
+    pytest.param(("collect",), "pty closed + SIGHUP", id="collect-pty-closed-sighup"),
+    pytest.param(("collect", "--raw-only"), "pty closed + SIGHUP", id="raw-only-pty-closed-sighup"),
+    pytest.param(("process",), "pty closed", id="process-pty-closed"),
+])
+def test_headless_command_stops_when_its_terminal_goes_away(
+    server_url: str, namespace: str, tmp_path: Path, command: tuple[str, ...], hangup: str
+) -> None:
+    """The SSH session under `collect`, `collect --raw-only` or `process` drops: its pty goes
+    away (an SSH drop or `tmux kill-session` also sends SIGHUP; a disowned job gets none). The
+    command writes what it holds, releases its lease and exits 0 within seconds. Regression:
+    the collector's last status line hit the dead terminal (EIO) and killed its writer thread
+    before it said "finished", so `collect` hung for good, deaf to SIGTERM and holding the
+    lease; the other two ended with "unexpected error"."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TERM="xterm-256color", TWEETWATCH_STATE_DIR=str(tmp_path / "state"),
+               TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    where = ("--redis", server_url, "--namespace", namespace)
+    if command == ("process",):  # something to aggregate
+        fed = run_cli("collect", "--raw-only", "--replay", str(FIXTURES / "v1_mixed.jsonl"), *where,
+                      state_dir=tmp_path / "feeder")
+        assert fed.returncode == 0, fed.stderr
+    proc, master = spawn_in_pty([sys.executable, "-m", "tweetwatch", *command, *where, "--demo-rate", "200"], env)
+    counted = re.compile(rb"([\d,]+) lines forwarded" if "--raw-only" in command else rb"\btweets ([\d,]+)")
+    try:
+        screen, shown = b"", 0
+        deadline = time.monotonic() + 30
+        while not shown and time.monotonic() < deadline and proc.poll() is None:
+            screen += read_until(master, b"\x00never", 0.5)
+            found = counted.findall(screen)
+            shown = int(found[-1].replace(b",", b"")) if found else 0
+        assert shown > 0, screen[-2000:]
+        os.close(master)
+        master = -1
+        if "SIGHUP" in hangup:
+            proc.send_signal(signal.SIGHUP)
+        proc.wait(10)  # TimeoutExpired: still running without a terminal
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if master >= 0:
+            os.close(master)
+    client = redis.Redis.from_url(server_url, decode_responses=True)
+    keys = Keys(namespace)
+    assert not client.exists(keys.collector("demo")), "lease left behind"
+    written = client.xlen(keys.raw) if "--raw-only" in command else int(client.hget(keys.totals, "total") or 0)
+    assert written >= shown  # everything its last status line reported is in Redis

@@ -7,6 +7,7 @@ Every failure the user can cause or fix ends as one line on stderr and a non-zer
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import logging.handlers
@@ -38,6 +39,9 @@ COMMANDS = ("run", "collect", "dashboard", "summary", "reset", "replay", "rules"
 SUMMARY_WINDOW_S = 3600
 DASHBOARD_WINDOW_S = 300
 EXIT_INTERRUPTED = 130
+STOP_GRACE_S = 20.0
+"""After a stop request, how long `collect` waits for the collector to write what it holds
+(it gives an unreachable Redis DRAIN_GRACE_S of that) before it exits anyway."""
 
 
 # --- argument parsing ---------------------------------------------------------------------
@@ -311,6 +315,32 @@ def _stop_signals(on_signal: Callable[[int], None]) -> Iterator[None]:
             signal.signal(sig, old)  # type: ignore[arg-type]
 
 
+def _status_printer(on_gone: Callable[[], None]) -> Callable[[str], None]:
+    """Status lines on stderr, from any thread; never raises. Stderr gone is a hangup: EIO
+    (the terminal went away, e.g. an SSH session dropped with no SIGHUP reaching us) or EPIPE
+    (its reader left). Then stderr is pointed at /dev/null, so no later write fails (a log
+    line, the exit's flush), and `on_gone` stops the command cleanly, as SIGHUP does. Other
+    write errors (a full disk) drop the line."""
+    gone = threading.Event()
+
+    def emit(line: str) -> None:
+        if gone.is_set():
+            return
+        try:
+            print(f"tweetwatch: {line}", file=sys.stderr, flush=True)
+        except OSError as exc:
+            if exc.errno not in (errno.EIO, errno.EPIPE) or gone.is_set():
+                return
+            gone.set()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+            log.warning("stderr is gone (%s); stopping as on SIGHUP", os.strerror(exc.errno))
+            on_gone()
+
+    return emit
+
+
 # --- commands -----------------------------------------------------------------------------
 
 
@@ -323,24 +353,23 @@ def cmd_collect(settings: Settings) -> int:
     lease: CollectorLease | None = None
     try:
         lease = _lease(backend, source, required=True)
+        status = _status_printer(stop.set)
         collector = Collector(
             source, backend.store, settings.topics, is_demo=settings.is_demo, resume=settings.resume,
-            on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True), lease=lease,
+            on_status=status, lease=lease,
         )
         collector.batches.aggregator.set_sentiment(settings.sentiment)
-
-        def request_stop(_signum: int = 0) -> None:
-            collector.stop()
-
-        with _stop_signals(request_stop):
+        with _stop_signals(lambda _signum: stop.set()):
             collector.start()
             try:
-                while not collector.wait(0.2):
+                while not stop.is_set() and not collector.wait(0.2):
                     pass
             except KeyboardInterrupt:
-                request_stop()
-                print("tweetwatch: stopping; writing what was collected (ctrl+c again to abort)", file=sys.stderr)
-                collector.wait(15)
+                status("stopping; writing what was collected (ctrl+c again to abort)")
+            collector.stop()
+            if not collector.wait(STOP_GRACE_S):
+                raise TweetwatchError(f"the collector did not finish within {STOP_GRACE_S:.0f} s of the stop; "
+                                      f"{collector.stats.unwritten_tweets:,} tweets not written")
         if collector.error is not None:
             raise collector.error
         if collector.stats.unwritten_tweets:
@@ -366,7 +395,7 @@ def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
         lease = _lease(backend, source, required=True)
         backend.store.write_meta(settings.topics, source.label, settings.is_demo)
         forwarder = RawForwarder(source, RawStream(backend.store, maxlen or DEFAULT_RAW_MAXLEN),
-                                 on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True),
+                                 on_status=_status_printer(stop.set),
                                  resume=settings.resume, lease=lease, topics=settings.topics,
                                  is_demo=settings.is_demo)
         with _stop_signals(lambda _signum: stop.set()):
@@ -405,7 +434,7 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
         )
         with _stop_signals(lambda _signum: stop.set()):
             try:
-                worker.run(stop, on_status=lambda line: print(f"tweetwatch: {line}", file=sys.stderr, flush=True))
+                worker.run(stop, on_status=_status_printer(stop.set))
             except KeyboardInterrupt:
                 stop.set()
         return 0

@@ -115,6 +115,7 @@ class Collector:
         self._redis_down = False
         self._threads: list[threading.Thread] = []
         self._last_status = 0.0
+        self._status_failed = False
         self._window_tweets = 0
         self._window_start = time.monotonic()
 
@@ -265,8 +266,10 @@ class Collector:
                     self._maybe_report_status(time.monotonic())
         finally:
             self.stats.state = "stopped"
-            self._maybe_report_status(time.monotonic(), force=True)
-            self.finished.set()
+            try:
+                self._maybe_report_status(time.monotonic(), force=True)
+            finally:
+                self.finished.set()  # whatever happened: `wait` must return
 
     def _write_outbox(self) -> bool:
         with self._lock:
@@ -328,7 +331,12 @@ class Collector:
         state, details = self._status()
         line = " · ".join([label_of(self.source), *details, state])
         if self.on_status is not None:
-            self.on_status(line)
+            try:
+                self.on_status(line)
+            except Exception:  # a status line must never stop the counting, the lease or the shutdown
+                if not self._status_failed:
+                    self._status_failed = True
+                    log.exception("status callback failed")
         if not self._redis_down:
             try:
                 self.store.publish_status(line, state=state, detail=" · ".join(details))
