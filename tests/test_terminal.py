@@ -143,18 +143,23 @@ def test_resize_storm_and_sighup(tmp_path: Path) -> None:
         os.close(master)
 
 
+def counted_in_redis(server_url: str, namespace: str) -> int:
+    return int(redis.Redis.from_url(server_url).hget(Keys(namespace).totals, "total") or 0)
+
+
 @pytest.mark.parametrize(("command", "hangup"), [
     pytest.param(("collect",), "pty closed", id="collect-pty-closed"),
     pytest.param(("collect",), "pty closed + SIGHUP", id="collect-pty-closed-sighup"),
     pytest.param(("collect", "--raw-only"), "pty closed + SIGHUP", id="raw-only-pty-closed-sighup"),
     pytest.param(("process",), "pty closed", id="process-pty-closed"),
 ])
-def test_headless_command_stops_when_its_terminal_goes_away(
+def test_headless_command_survives_its_terminal_and_stops_cleanly(
     server_url: str, namespace: str, tmp_path: Path, command: tuple[str, ...], hangup: str
 ) -> None:
     """The SSH session under `collect`, `collect --raw-only` or `process` drops: its pty goes
-    away (an SSH drop or `tmux kill-session` also sends SIGHUP; a disowned job gets none). The
-    command writes what it holds, releases its lease and exits 0 within seconds. Regression:
+    away. An SSH drop or `tmux kill-session` also sends SIGHUP: the command writes what it
+    holds, releases its lease and exits 0 within seconds. A disowned job gets no SIGHUP: it
+    goes on counting without a terminal, and SIGTERM stops it the same clean way. Regression:
     the collector's last status line hit the dead terminal (EIO) and killed its writer thread
     before it said "finished", so `collect` hung for good, deaf to SIGTERM and holding the
     lease; the other two ended with "unexpected error"."""
@@ -180,7 +185,13 @@ def test_headless_command_stops_when_its_terminal_goes_away(
         master = -1
         if "SIGHUP" in hangup:
             proc.send_signal(signal.SIGHUP)
-        proc.wait(10)  # TimeoutExpired: still running without a terminal
+        else:
+            time.sleep(4)  # two status lines into the dead terminal
+            assert proc.poll() is None, "a disowned job stopped when its terminal went away"
+            if command == ("collect",):
+                assert counted_in_redis(server_url, namespace) > shown, "it stopped counting"
+            proc.send_signal(signal.SIGTERM)
+        proc.wait(10)  # TimeoutExpired: deaf to the signal
         assert proc.returncode == 0
     finally:
         if proc.poll() is None:

@@ -315,12 +315,13 @@ def _stop_signals(on_signal: Callable[[int], None]) -> Iterator[None]:
             signal.signal(sig, old)  # type: ignore[arg-type]
 
 
-def _status_printer(on_gone: Callable[[], None]) -> Callable[[str], None]:
-    """Status lines on stderr, from any thread; never raises. Stderr gone is a hangup: EIO
-    (the terminal went away, e.g. an SSH session dropped with no SIGHUP reaching us) or EPIPE
-    (its reader left). Then stderr is pointed at /dev/null, so no later write fails (a log
-    line, the exit's flush), and `on_gone` stops the command cleanly, as SIGHUP does. Other
-    write errors (a full disk) drop the line."""
+def _status_printer() -> Callable[[str], None]:
+    """Status lines on stderr, from any thread; never raises. When stderr is gone, EIO (the
+    terminal went away: a disowned job after its SSH session ended) or EPIPE (its reader
+    left), it is pointed at /dev/null, so no later write fails (a log line, the exit's
+    flush), and the command goes on: a terminal closing sends SIGHUP, which stops it, and a
+    job that got none was disowned to keep running. The log file still has everything.
+    Other write errors (a full disk) drop the line."""
     gone = threading.Event()
 
     def emit(line: str) -> None:
@@ -335,8 +336,7 @@ def _status_printer(on_gone: Callable[[], None]) -> Callable[[str], None]:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)
             os.close(devnull)
-            log.warning("stderr is gone (%s); stopping as on SIGHUP", os.strerror(exc.errno))
-            on_gone()
+            log.warning("stderr is gone (%s); going on without status lines", os.strerror(exc.errno))
 
     return emit
 
@@ -353,7 +353,7 @@ def cmd_collect(settings: Settings) -> int:
     lease: CollectorLease | None = None
     try:
         lease = _lease(backend, source, required=True)
-        status = _status_printer(stop.set)
+        status = _status_printer()
         collector = Collector(
             source, backend.store, settings.topics, is_demo=settings.is_demo, resume=settings.resume,
             on_status=status, lease=lease,
@@ -395,7 +395,7 @@ def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
         lease = _lease(backend, source, required=True)
         backend.store.write_meta(settings.topics, source.label, settings.is_demo)
         forwarder = RawForwarder(source, RawStream(backend.store, maxlen or DEFAULT_RAW_MAXLEN),
-                                 on_status=_status_printer(stop.set),
+                                 on_status=_status_printer(),
                                  resume=settings.resume, lease=lease, topics=settings.topics,
                                  is_demo=settings.is_demo)
         with _stop_signals(lambda _signum: stop.set()):
@@ -434,7 +434,7 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
         )
         with _stop_signals(lambda _signum: stop.set()):
             try:
-                worker.run(stop, on_status=_status_printer(stop.set))
+                worker.run(stop, on_status=_status_printer())
             except KeyboardInterrupt:
                 stop.set()
         return 0
