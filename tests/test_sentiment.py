@@ -132,10 +132,11 @@ def test_keyword_drill_down_reads_trend_and_recent(server_url: str, namespace: s
         tweet(2, "trump economy jobs", 65),
         tweet(3, "trump jobs", 66),
         tweet(4, "biden economy", 67),
+        tweet(5, "the economy, no topic", 68),
     ]), TOPICS)
     store.read_snapshot(300)
     detail = store.read_keyword("trump", "economy")
     assert len(detail.counts) == 60 and detail.counts[-2:] == (1, 1)
     assert detail.start_minute == T0 // 60 + 1 - 59
-    assert [e.id for e in detail.recent] == ["2", "1"]  # biden's post is not in this topic
-    assert detail.scanned == 4
+    assert [e.id for e in detail.recent] == ["2", "1"]  # biden's and the topicless post are not in it
+    assert detail.scanned == 5

@@ -579,7 +579,7 @@ class Store:
         folded = word.casefold()
         recent = [
             e for e in entries
-            if (not e.topics or topic in e.topics) and folded in tokenize(e.text)
+            if topic in e.topics and folded in tokenize(e.text)
         ][:limit]
         return KeywordDetail(topic, word, span[0], counts, tuple(recent), scanned=len(entries))
 
