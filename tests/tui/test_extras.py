@@ -307,6 +307,16 @@ async def test_colors_ascii_and_theme(reader: FakeReader) -> None:
     assert app256.console._color_system == ColorSystem.EIGHT_BIT
 
 
+async def test_a_detected_16_colour_terminal_gets_the_ansi_theme(reader: FakeReader) -> None:
+    """TERM=xterm or TERM=linux without --colors: the dark theme downgraded to 16 colours drew
+    the Redis dot in the status bar's own grey (QA, 2026-11-28)."""
+    app = DashboardApp(reader, refresh_s=3600)
+    app.console._color_system = ColorSystem.STANDARD  # what Rich detects for TERM=xterm
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.theme == "ansi-dark"
+
+
 async def test_clicking_a_keyword_opens_its_drill_down(make_app: MakeApp, reader: FakeReader) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -189,7 +189,9 @@ class DashboardApp(App[None]):
         )
 
     def on_mount(self) -> None:
-        if self.color_depth == "16":
+        if self.color_depth == "16" or self.color_depth is None and self.console.color_system == "standard":
+            # 16 colours, asked for or detected (TERM=xterm, TERM=linux): the dark theme's
+            # colours downgraded to 16 turned the status bar's green dot into its own grey
             self.theme = ANSI_THEME
         self._apply_size(self.size)
         # Everything alive now (modules, widgets, styles: ~60,000 objects) lives as long as
