@@ -120,11 +120,15 @@ def test_a_password_in_the_query_string_works_and_is_never_shown(tls_server, tmp
 def test_wrong_password_is_one_masked_line(tls_server, tmp_path: Path, command: tuple[str, ...]) -> None:
     url, _ = tls_server
     bad = url.replace(PASSWORD, "wrong-" + PASSWORD)
-    out = run_cli(*command, "--redis", bad, "--namespace", "sec", state_dir=tmp_path, timeout=30)
+    out = run_cli(*command, "--namespace", "sec", env={"TWEETWATCH_REDIS_URL": bad}, state_dir=tmp_path, timeout=30)
     assert out.returncode == 3
     assert PASSWORD not in out.stderr and "Traceback" not in out.stderr
     assert out.stderr.strip().splitlines() == [
         "tweetwatch: Redis authentication failed: invalid username-password pair or user is disabled."]
+    flagged = run_cli(*command, "--redis", bad, "--namespace", "sec", state_dir=tmp_path, timeout=30)
+    assert PASSWORD not in flagged.stderr and flagged.returncode == 3
+    note = "tweetwatch: note: the password in --redis can be read by every user of this machine"
+    assert (note in flagged.stderr) == (command[0] != "summary")  # a long-running command's `ps` line
 
 
 def test_rediss_to_a_plain_port_says_what_is_likely_wrong(tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
 from tweetwatch.store.keys import NAMESPACE_RE
 from tweetwatch.store.lease import CollectorLease
-from tweetwatch.secret import mask_url
+from tweetwatch.secret import mask_url, url_has_secret
 from tweetwatch.store.redis_store import UNKNOWN_SOURCE, Store, open_client
 from tweetwatch.sources.base import Source, label_of
 
@@ -39,6 +39,8 @@ COMMANDS = ("run", "collect", "dashboard", "summary", "reset", "replay", "rules"
 SUMMARY_WINDOW_S = 3600
 DASHBOARD_WINDOW_S = 300
 EXIT_INTERRUPTED = 130
+LONG_RUNNING = ("run", "dashboard", "collect", "process")
+"""Commands whose command line (`ps`) stays visible for long: a password there gets a note."""
 STOP_GRACE_S = 20.0
 """After a stop request, how long `collect` waits for the collector to write what it holds
 (it gives an unreachable Redis DRAIN_GRACE_S of that) before it exits anyway."""
@@ -568,6 +570,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = resolve(flags)
         _setup_logging(settings, to_stderr=command in ("collect", "process"))
+        if command in LONG_RUNNING and flags.get("redis") and url_has_secret(str(flags["redis"])):
+            print("tweetwatch: note: the password in --redis can be read by every user of this machine "
+                  "(ps, /proc) while this runs; put the URL in TWEETWATCH_REDIS_URL instead", file=sys.stderr)
         if command == "collect" and flags.get("raw_only"):
             return cmd_collect_raw(settings, flags.get("raw_maxlen"))  # type: ignore[arg-type]
         if command == "collect":

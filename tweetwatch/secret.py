@@ -49,6 +49,12 @@ class Secret:
         raise TypeError("a Secret is not picklable")
 
 
+def url_has_secret(url: str) -> bool:
+    """Whether `mask_url` would hide something in `url` (a password, a secret parameter)."""
+    masked = mask_url(url)
+    return masked != url and masked != "<invalid URL>"
+
+
 def mask_url(url: str) -> str:
     """The URL with its password, and the value of any query parameter named like a secret,
     replaced by `***`: safe to print and log. Everything else is left as written."""
