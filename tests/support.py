@@ -15,17 +15,20 @@ REAL_DATA = REPO.parent / "shared" / "data" / "real"
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
-            state_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m tweetwatch ARGS` as a real process."""
+            state_dir: Path | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tweetwatch ARGS` as a real process (`stdin`: bytes for its standard input)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TWEETWATCH_", "REDIS_URL"))}
     full_env["TWEETWATCH_CONFIG"] = str(FIXTURES / "empty-config.toml")
     if state_dir is not None:
         full_env["TWEETWATCH_STATE_DIR"] = str(state_dir)
     full_env.update(env or {})
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "-m", "tweetwatch", *args],
-        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=REPO,
+        capture_output=True, timeout=timeout, env=full_env, cwd=REPO,
+        input=stdin,
     )
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode("utf-8", "replace"),
+                                       result.stderr.decode("utf-8", "replace"))
 
 
 def start_cli(*args: str, state_dir: Path) -> subprocess.Popen[str]:

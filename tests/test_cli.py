@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import json
+import os
+import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,32 @@ def test_v2_replay_gzip_and_rule_tags(server_url: str, namespace: str) -> None:
     assert (data["total"], data["control"], data["rejected"], data["duplicates"]) == (5, 1, 1, 0)
     assert data["topics"]["biden"]["count"] == 2  # a matching_rules tag + a note_tweet text
     assert data["topics"]["trump"]["count"] == 2  # a retweet's original + a search-page tweet
+
+
+@pytest.mark.parametrize("fixture", ["v1_mixed.jsonl", "v2_mixed.jsonl.gz"])
+def test_replay_reads_standard_input_and_fifos(server_url: str, namespace: str, tmp_path: Path, fixture: str) -> None:
+    """`zcat day.gz | tweetwatch collect --replay -` and `--replay <(...)`: a pipe cannot
+    seek, and the gzip sniffing used to (`File or stream is not seekable`)."""
+    data = (FIXTURES / fixture).read_bytes()
+    where = ("--redis", server_url)
+    piped = run_cli("collect", "--replay", "-", *where, "--namespace", namespace, stdin=data)
+    assert piped.returncode == 0, piped.stderr
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes(data))
+    writer.start()
+    fed = run_cli("collect", "--replay", str(fifo), *where, "--namespace", namespace + "-fifo")
+    writer.join(10)
+    assert fed.returncode == 0, fed.stderr
+    collect(server_url, namespace + "-file", fixture)
+    want = summary(server_url, namespace + "-file")
+    for name in (namespace, namespace + "-fifo"):
+        got = summary(server_url, name)
+        assert (got["total"], got["control"], got["rejected"], got["topics"]) == (
+            want["total"], want["control"], want["rejected"], want["topics"])
+    watch = run_cli("replay", "-", *where, "--namespace", namespace, stdin=data)
+    assert watch.returncode == 2
+    assert watch.stderr.startswith("tweetwatch: --replay - reads standard input, which the dashboard needs")
 
 
 def test_replaying_twice_counts_once(server_url: str, namespace: str) -> None:

@@ -524,6 +524,9 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
     from tweetwatch.pipeline.collector import Collector
     from tweetwatch.tui.app import DashboardApp
 
+    if with_collector and settings.source == "replay" and any(str(p) == "-" for p in settings.replay):
+        raise UsageError("--replay - reads standard input, which the dashboard needs for its keys: "
+                         "run `tweetwatch collect --replay -` and watch it with `tweetwatch dashboard`")
     source = make_source(settings) if with_collector else None
     backend = connect(settings, "run" if with_collector else "dashboard", check=False)
     collector: Collector | None = None

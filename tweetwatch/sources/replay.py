@@ -1,13 +1,17 @@
 """Replay recorded JSON-lines files (v1.1, v2, tweetwatch archives), plain or gzip.
 
 With `speed=None` lines are yielded as fast as the collector takes them; with a number the
-replay follows the original pace by created_at, `speed` times faster.
+replay follows the original pace by created_at, `speed` times faster. Files are read front to
+back only, so a pipe works too: a FIFO, `<(zcat a.gz)`, or `-` for standard input
+(`zcat day.jsonl.gz | tweetwatch collect --replay -`).
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import sys
 import threading
 import time
 import zlib
@@ -24,6 +28,8 @@ from tweetwatch.sanitize import clean_text
 log = logging.getLogger(__name__)
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
+STDIN = Path("-")
+"""`--replay -`: standard input."""
 _CHUNK_BYTES = 1 << 18
 """Read about this much at a time (`readlines` splits in C, much faster than per-line reads);
 small enough that a batch of lines is processed well within the collector's flush interval."""
@@ -32,6 +38,8 @@ small enough that a batch of lines is processed well within the collector's flus
 def check_readable(paths: Sequence[Path]) -> None:
     """Fail early, with one line, when a replay file is missing or unreadable."""
     for path in paths:
+        if path == STDIN:
+            continue
         if not path.exists():
             raise UsageError(f"replay file not found: {shown(path)}")
         if path.is_dir():
@@ -42,7 +50,7 @@ def check_readable(paths: Sequence[Path]) -> None:
 
 def shown(path: Path | str) -> str:
     """A file name as printed: names can hold escape sequences too."""
-    return clean_text(str(path))
+    return "standard input" if Path(path) == STDIN else clean_text(str(path))
 
 
 def line_chunks(path: Path) -> Iterator[list[bytes]]:
@@ -67,14 +75,19 @@ def line_chunks(path: Path) -> Iterator[list[bytes]]:
 
 
 def _line_chunks(path: Path) -> Iterator[list[bytes]]:
-    with open(path, "rb") as raw:
-        magic = raw.read(2)
-        raw.seek(0)
+    with _open(path) as raw:
+        magic = raw.peek(2)[:2]  # no seek: a pipe cannot go back
         if magic != _GZIP_MAGIC:
             while chunk := raw.readlines(_CHUNK_BYTES):
                 yield chunk
             return
         yield from _gzip_line_chunks(raw, shown(path.name))
+
+
+def _open(path: Path) -> io.BufferedReader:
+    if path == STDIN:
+        return open(sys.stdin.fileno(), "rb", closefd=False)  # noqa: SIM115 - closed by the caller
+    return open(path, "rb")  # noqa: SIM115
 
 
 def _gzip_line_chunks(raw: IO[bytes], name: str) -> Iterator[list[bytes]]:
