@@ -24,7 +24,7 @@ from tui_fakes import (
 )
 
 from tweetwatch.store.snapshot import FeedEntry
-from tweetwatch.tui.app import DashboardApp
+from tweetwatch.tui.app import DashboardApp, wants_ansi_theme
 from tweetwatch.tui.chart import FrequencyChart
 from tweetwatch.tui.drilldown import KeywordPicker, KeywordScreen
 from tweetwatch.tui.keywords import GAP, KeywordsPanel, block_widths, keyword_at
@@ -307,14 +307,14 @@ async def test_colors_ascii_and_theme(reader: FakeReader) -> None:
     assert app256.console._color_system == ColorSystem.EIGHT_BIT
 
 
-async def test_a_detected_16_colour_terminal_gets_the_ansi_theme(reader: FakeReader) -> None:
+def test_a_detected_16_colour_terminal_gets_the_ansi_theme() -> None:
     """TERM=xterm or TERM=linux without --colors: the dark theme downgraded to 16 colours drew
     the Redis dot in the status bar's own grey (QA, 2026-11-28)."""
-    app = DashboardApp(reader, refresh_s=3600)
-    app.console._color_system = ColorSystem.STANDARD  # what Rich detects for TERM=xterm
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        assert app.theme == "ansi-dark"
+    assert wants_ansi_theme(None, "standard", headless=False)  # what Rich detects for TERM=xterm
+    assert wants_ansi_theme("16", "truecolor", headless=False)
+    assert not wants_ansi_theme(None, "256", headless=False)
+    assert not wants_ansi_theme(None, "truecolor", headless=False)
+    assert not wants_ansi_theme(None, "standard", headless=True)  # run_test detects standard too
 
 
 async def test_clicking_a_keyword_opens_its_drill_down(make_app: MakeApp, reader: FakeReader) -> None:
@@ -374,7 +374,19 @@ async def test_hidden_topics_are_named_on_the_border(make_app: MakeApp, reader: 
         await settle(pilot)
         await pilot.pause()
         panel = app.query_one(KeywordsPanel)
-        assert panel.border_subtitle == "+3 topics: z zooms"
+        assert panel.border_subtitle == "+3 topics: [ ] or z"
+
+        def headings() -> list[str]:
+            return [word for word in text_of(panel).splitlines()[1].split() if word.startswith("topic")]
+
+        assert headings() == ["topic0", "topic1"]
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert headings() == ["topic1", "topic2"]  # seven topics at 80x24: every one reachable
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        assert headings() == ["topic4", "topic0"]
+        await pilot.press("right_square_bracket")
         await pilot.press("z")
         await settle(pilot)
         await pilot.pause()

@@ -82,6 +82,14 @@ def step_interval(current: float, direction: int) -> float:
     return next((s for s in reversed(REFRESH_STEPS) if s < current), REFRESH_STEPS[0])
 
 
+def wants_ansi_theme(color_depth: str | None, detected: str | None, headless: bool) -> bool:
+    """The ANSI theme (the terminal's own palette and background) for 16 colours, asked for
+    (`--colors 16`) or detected on a real terminal (TERM=xterm, screen, linux: Rich's
+    `standard`): the dark theme downgraded to 16 colours drew the status bar's green Redis
+    dot in the bar's own grey. Headless test runs detect `standard` too and keep the default."""
+    return color_depth == "16" or color_depth is None and detected == "standard" and not headless
+
+
 class DashboardApp(App[None]):
     """Counter table, frequency chart, keyword panel and status bar over a SnapshotReader."""
 
@@ -189,9 +197,7 @@ class DashboardApp(App[None]):
         )
 
     def on_mount(self) -> None:
-        if self.color_depth == "16" or self.color_depth is None and self.console.color_system == "standard":
-            # 16 colours, asked for or detected (TERM=xterm, TERM=linux): the dark theme's
-            # colours downgraded to 16 turned the status bar's green dot into its own grey
+        if wants_ansi_theme(self.color_depth, self.console.color_system, self.is_headless):
             self.theme = ANSI_THEME
         self._apply_size(self.size)
         # Everything alive now (modules, widgets, styles: ~60,000 objects) lives as long as
@@ -332,6 +338,10 @@ class DashboardApp(App[None]):
 
     def action_cycle_cloud(self) -> None:
         self.query_one(KeywordsPanel).cycle_mode()
+
+    def action_shift_topics(self, step: int) -> None:
+        """`]` shows the next topic's keywords, `[` the previous one (when not all fit)."""
+        self.query_one(KeywordsPanel).shift_topics(step)
 
     def action_toggle_mood(self) -> None:
         chart = self.query_one(FrequencyChart)

@@ -34,6 +34,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("w",), "w", "cycle_window", "Cycle the time window (1m, 5m, 15m, 1h)"),
     Command(("v",), "v", "cycle_view", "Main panel: chart / live feed / stream mix"),
     Command(("c",), "c", "cycle_cloud", "Keywords: table / word cloud / cloud layout"),
+    Command(("right_square_bracket",), "]", "shift_topics(1)", "Keywords: the next topic, when not all fit"),
+    Command(("left_square_bracket",), "[", "shift_topics(-1)", "Keywords: the previous topic"),
     Command(("m",), "m", "toggle_mood", "Chart: rates / sentiment per minute"),
     Command(("k",), "k", "drill_down", "Drill into a keyword: trend and recent posts"),
     Command(("z",), "z", "zoom", "Zoom the focused panel (tab moves focus)"),

@@ -39,17 +39,18 @@ CLOUD_LINES = 5
 """Word lines per topic of a tiered cloud when the panel's height follows its content."""
 
 
-def keywords_grid(snapshot: Snapshot | None, width: int = 80) -> list[Text]:
-    """All topics' top keywords side by side in `width` cells: per topic a heading in its
-    colour and `n`, then one line per word with its count (dim, right-aligned)."""
+def keywords_grid(snapshot: Snapshot | None, width: int = 80, first: int = 0) -> list[Text]:
+    """The top keywords of the topics that fit (`visible_topics`) side by side in `width`
+    cells: per topic a heading in its colour and `n`, then one line per word with its count
+    (dim, right-aligned)."""
     if snapshot is None or not snapshot.topics:
         return [Text("waiting for data…", style="dim")]
-    topics = snapshot.topics[: shown_topics(len(snapshot.topics), width)]
+    topics = visible_topics(snapshot, width, first)
     widths = block_widths(len(topics), width)
     blocks: list[list[Text]] = []
-    for index, topic in enumerate(topics):
+    for slot, (index, topic) in enumerate(topics):
         top = topic.top_keywords[:TOP_N]
-        bw = widths[index]
+        bw = widths[slot]
         counts = [fmt.count(c) for _w, c in top]
         cw = max([1, *map(len, counts)])
         ww = max(bw - cw - 1, 1)
@@ -73,6 +74,13 @@ def keywords_grid(snapshot: Snapshot | None, width: int = 80) -> list[Text]:
     return out
 
 
+def visible_topics(snapshot: Snapshot, width: int, first: int = 0) -> list[tuple[int, TopicStats]]:
+    """(index, topic) of the topics the table shows: all when they fit, else as many as fit
+    from the `first` on, wrapping around (`[` and `]` move it)."""
+    n = len(snapshot.topics)
+    return [(i % n, snapshot.topics[i % n]) for i in range(first, first + shown_topics(n, width))]
+
+
 def shown_topics(topics: int, width: int) -> int:
     """How many of `topics` the table shows side by side in `width` cells (the first ones,
     in configured order; at least one)."""
@@ -85,13 +93,13 @@ def block_widths(topics: int, width: int) -> list[int]:
     return [block + (1 if index < extra else 0) for index in range(topics)]
 
 
-def keyword_at(snapshot: Snapshot | None, width: int, x: int, y: int) -> tuple[str, str] | None:
-    """(topic, word) shown at cell (x, y) of `keywords_grid(snapshot, width)`, if any."""
+def keyword_at(snapshot: Snapshot | None, width: int, x: int, y: int, first: int = 0) -> tuple[str, str] | None:
+    """(topic, word) shown at cell (x, y) of `keywords_grid(snapshot, width, first)`, if any."""
     if snapshot is None or not snapshot.topics or y < 1:
         return None
     left = 0
-    shown = shown_topics(len(snapshot.topics), width)
-    for topic, block in zip(snapshot.topics[:shown], block_widths(shown, width)):
+    topics = [topic for _index, topic in visible_topics(snapshot, width, first)]
+    for topic, block in zip(topics, block_widths(len(topics), width)):
         if left <= x < left + block:
             top = topic.top_keywords[:TOP_N]
             return (topic.name, top[y - 1][0]) if y - 1 < len(top) else None
@@ -129,6 +137,8 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)  # repaints what changed itself
     mode: reactive[str] = reactive("table")
+    first: reactive[int] = reactive(0)
+    """The topic the table starts at when not all fit (`[` and `]`)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -151,6 +161,12 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
     def cycle_mode(self) -> None:
         self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
 
+    def shift_topics(self, step: int) -> None:
+        """Show the next (`step` 1) or previous (-1) topic's block when not all fit."""
+        topics = len(self.snapshot.topics) if self.snapshot is not None else 0
+        if topics > shown_topics(topics, self.content_size.width):
+            self.first = (self.first + step) % topics
+
     def on_click(self, event: Click) -> None:
         """A click on a word of the table opens its drill-down (as `k` and the picker do)."""
         if self.mode != "table":
@@ -158,7 +174,7 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        choice = keyword_at(self.snapshot, self.content_size.width, offset.x, offset.y)
+        choice = keyword_at(self.snapshot, self.content_size.width, offset.x, offset.y, self.first)
         if choice is not None:
             self.post_message(KeywordClicked(*choice))
 
@@ -186,8 +202,8 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
         snapshot = self.snapshot
         if self.mode == "table":
             hidden = len(snapshot.topics) - shown_topics(len(snapshot.topics), width) if snapshot else 0
-            self._set_subtitle(f"+{hidden} topic{'s' if hidden > 1 else ''}: z zooms" if hidden > 0 else "")
-            return keywords_grid(snapshot, width)
+            self._set_subtitle(f"+{hidden} topic{'s' if hidden > 1 else ''}: [ ] or z" if hidden > 0 else "")
+            return keywords_grid(snapshot, width, self.first)
         content_height = height
         height = max(height, 2)
         if self.mode == "cloud" or snapshot is None or not snapshot.topics:
