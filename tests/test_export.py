@@ -3,17 +3,77 @@
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import pytest
+import redis
 from PIL import Image
 from support import FIXTURES, run_cli
 
+from tweetwatch.config import parse_duration
+from tweetwatch.store.keys import Keys
+from tweetwatch.store.redis_store import window_minutes
 
-def collect(server_url: str, namespace: str, *extra: str) -> None:
-    result = run_cli("collect", "--redis", server_url, "--namespace", namespace,
-                     "--replay", str(FIXTURES / "v2_mixed.jsonl"), *extra)
+T0 = datetime(2021, 4, 1, 15, 0, tzinfo=UTC)
+
+
+def collect(server_url: str, namespace: str, *extra: str, replay: Path = FIXTURES / "v2_mixed.jsonl") -> None:
+    result = run_cli("collect", "--redis", server_url, "--namespace", namespace, "--replay", str(replay), *extra)
     assert result.returncode == 0, result.stderr
+
+
+def v2_line(n: int, text: str, at: datetime, hashtags: Sequence[str] = (), mentions: Sequence[str] = ()) -> str:
+    """One v2 stream line (as in fixtures/v2_mixed.jsonl) with hashtag and mention entities."""
+    data = {"id": str(10**18 + n), "text": text, "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "author_id": f"a{n % 50}", "lang": "en",
+            "entities": {"hashtags": [{"tag": t} for t in hashtags], "mentions": [{"username": m} for m in mentions]}}
+    return json.dumps({"data": data}) + "\n"
+
+
+@pytest.mark.parametrize("retention", ["5m", "30m"])
+def test_windows_longer_than_rolled_read_the_exact_union(
+    server_url: str, namespace: str, client: redis.Redis, tmp_path: Path, retention: str
+) -> None:
+    """With a retention shorter than a dashboard window the collector keeps no rolling set for
+    it: summary and export must not read one (they showed no keywords, hashtags or mentions),
+    and a window longer than the retention shows the retention's minutes under their name."""
+    rng = random.Random(3)
+    words, tags, users = ["economy", "jobs", "wall", "taxes", "vote", "court"], ["maga", "news", "vote2020"], ["cnn", "potus"]
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text("".join(  # 90 minutes, a post every 6 s
+        v2_line(n, "trump " + " ".join(rng.choices(words, k=3)), T0 + timedelta(seconds=6 * n),
+                [rng.choice(tags)], [rng.choice(users)])
+        for n in range(900)))
+    collect(server_url, namespace, "--retention", retention, replay=stream)
+    keys = Keys(namespace)
+    clock_s = int(client.zscore(keys.clock, "clock")) // 1000
+
+    def top(family: str, window_s: int) -> list[list[object]]:  # the union path, done here
+        prefix = keys.minute_prefix(family)
+        ranked = client.zunion({f"{prefix}{m}": -1 for m in window_minutes(clock_s, window_s)}, withscores=True)
+        return [[w, int(-score)] for w, score in ranked[:10]]
+
+    for window in ("1m", "5m", "15m", "1h"):
+        window_s = min(parse_duration(window), parse_duration(retention))
+        union = {family: top(family, window_s) for family in ("kw:trump", "ht", "mn")}
+        common = ("--window", window, "--redis", server_url, "--namespace", namespace)
+        result = run_cli("summary", "--json", *common)
+        assert result.returncode == 0, result.stderr
+        assert ("longer than the collector's retention" in result.stderr) == (window_s < parse_duration(window))
+        summary = json.loads(result.stdout)
+        assert summary["window_s"] == window_s
+        assert all(union.values())
+        assert summary["topics"]["trump"]["keywords"] == union["kw:trump"], window
+        assert summary["mix"]["hashtags"] == union["ht"], window
+        assert summary["mix"]["mentions"] == union["mn"], window
+        doc = json.loads(run_cli("export", "json", "-o", "-", *common).stdout)
+        assert doc["window_s"] == window_s
+        for kind, family in (("hashtag", "ht"), ("mention", "mn")):
+            assert [[r["name"], r["count"]] for r in doc["mix"] if r["kind"] == kind] == union[family], window
 
 
 def test_export_wordcloud_writes_a_png_of_the_asked_size(server_url: str, namespace: str, tmp_path: Path) -> None:

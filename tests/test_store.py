@@ -211,3 +211,22 @@ def test_the_collectors_state_and_when_it_was_heard_reach_the_snapshot(server_ur
     snapshot = store.read_snapshot(300)
     assert (snapshot.collector_state, snapshot.collector_detail) == ("stopped", "5 tweets/s")
     assert snapshot.collector_seen_at is not None and before - 1 <= snapshot.collector_seen_at <= time.time()
+
+
+def test_readers_use_only_the_rolling_sets_the_writer_keeps(server_url: str, namespace: str, client: redis.Redis) -> None:
+    """A reader knows which rolling sets exist from the retention the writer records in meta,
+    not from its own: without it (older meta) every window is read from the exact union."""
+    writer = make_store(server_url, namespace, retention_s=1800)  # keeps the 1m, 5m, 15m sets, not 1h
+    writer.write(AGG.build([tweet(n, "trump alpha beta", n * 30) for n in range(100)]), TOPICS)
+    keys = Keys(namespace)
+    for span in (6, 61):  # a word only a rolling set has: shows which path a read took
+        client.zadd(keys.roll_prefix("kw:trump") + str(span), {"rolled": -1000})
+
+    def top(window_s: int) -> str:
+        return Store(open_client(server_url, "test"), namespace).read_snapshot(window_s).topic("trump").top_keywords[0][0]
+
+    assert client.hget(keys.meta, "retention_s") == "1800"
+    assert top(300) == "rolled"  # kept by the writer: read from the rolling set
+    assert top(3600) == "alpha"  # not kept (a reader with the default 24 h assumed it was)
+    client.hdel(keys.meta, "retention_s")
+    assert top(300) == "alpha"  # unknown: the union

@@ -157,3 +157,15 @@ def test_lines_the_cap_drops_unread_are_reported(server_url: str, namespace: str
     trimmed = 2_000 - kept
     assert f"the raw stream's cap (100 lines) dropped {trimmed:,} lines before the workers read them" in result.stderr
     assert result.stderr.splitlines()[-1].endswith(f"2,000 lines forwarded · {trimmed:,} trimmed unread · stopped")
+
+
+def test_workers_keep_the_retention_the_forwarder_records(server_url: str, namespace: str) -> None:
+    """Readers take the rolling sets that exist from the retention in meta, so workers must
+    write with that retention (as with its topics), not their own default."""
+    forwarder = Store(open_client(server_url, "test"), namespace, retention_s=1800)
+    forwarder.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+    worker_store = Store(open_client(server_url, "w1"), namespace)
+    worker = Processor(worker_store, RawStream(worker_store), group="g", consumer="w1", claim_idle_ms=50)
+    worker._load_meta()
+    assert worker_store.retention_s == 1800
+    assert worker_store.roll_spans == forwarder.read_meta().roll_spans == (2, 6, 16)

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import FrameType
 
 from tweetwatch import __version__
-from tweetwatch.config import DEMO_NAMESPACE, SOURCES, Settings, resolve
+from tweetwatch.config import DEMO_NAMESPACE, SOURCES, Settings, format_duration, resolve
 from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError, UsageError
 from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
@@ -444,12 +444,24 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
         _release(backend)
 
 
+def _retained_window(store: Store, window_s: int) -> int:
+    """`window_s`, or the collector's retention when that is shorter (said on stderr): older
+    minutes are deleted, so a longer window would show the retention's figures under its name."""
+    meta = store.read_meta()
+    retention_s = meta.retention_s if meta is not None else None
+    if retention_s is None or window_s <= retention_s:
+        return window_s
+    print(f"tweetwatch: window {format_duration(window_s)} is longer than the collector's retention; "
+          f"showing the last {format_duration(retention_s)}", file=sys.stderr)
+    return retention_s
+
+
 def cmd_summary(settings: Settings) -> int:
     from tweetwatch.summary import summary_dict, summary_text
 
     backend = connect(settings, "summary")
     try:
-        snapshot = backend.store.read_snapshot(settings.window_s or SUMMARY_WINDOW_S)
+        snapshot = backend.store.read_snapshot(_retained_window(backend.store, settings.window_s or SUMMARY_WINDOW_S))
     finally:
         _release(backend)
     if snapshot.source == UNKNOWN_SOURCE and not (snapshot.total or snapshot.control or snapshot.rejected):
@@ -470,10 +482,10 @@ def cmd_export(settings: Settings, flags: dict) -> int:
     from tweetwatch import export
 
     kind = flags["export_kind"]
-    window_s = settings.window_s or SUMMARY_WINDOW_S
     size = export.parse_size(flags.get("size") or "1200x600")
     backend = connect(settings, "export")
     try:
+        window_s = _retained_window(backend.store, settings.window_s or SUMMARY_WINDOW_S)
         snapshot = backend.store.read_snapshot(window_s)
         names = [t.name for t in snapshot.topics]
         if kind == "wordcloud":

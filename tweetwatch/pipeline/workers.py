@@ -277,6 +277,8 @@ class Processor:
             self.stats.state = "waiting for a collector to record topics"
             return
         self._topics = meta.topics
+        if meta.retention_s is not None:  # the forwarder's, as its topics: readers trust meta's
+            self.store.retention_s = meta.retention_s
         self._batches = BatchAggregator(
             self.store, meta.topics, meta.source in SOURCES_WITH_RULE_TAGS, local_memory=False
         )

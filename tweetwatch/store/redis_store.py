@@ -138,6 +138,14 @@ class Meta:
     topics: tuple[Topic, ...]
     source: str
     is_demo: bool
+    retention_s: int | None = None
+    """The writer's retention; None when it recorded none (written before it was recorded)."""
+
+    @property
+    def roll_spans(self) -> tuple[int, ...]:
+        """Rolling sets the writer keeps: readers may use these and no others (none when the
+        retention is unknown: the per-minute union is exact whatever the writer kept)."""
+        return kept_roll_spans(self.retention_s) if self.retention_s else ()
 
 
 @dataclass(frozen=True)
@@ -165,6 +173,8 @@ class Store:
         self.retention_s = retention_s
         self._topics: tuple[Topic, ...] | None = None
         self._clock_guess_s: int | None = None
+        self._read_spans: tuple[int, ...] = ()
+        """Rolling sets the namespace's writer keeps (from its meta), for `_queue_top`."""
         self._clock_seen_ms = 0
         self.recover: Callable[[], None] | None = None
         """Called when the server is unreachable (the embedded server restarts itself here; on a
@@ -240,6 +250,7 @@ class Store:
             "source": source,
             "demo": "1" if is_demo else "0",
             "version": __version__,
+            "retention_s": str(self.retention_s),  # readers derive the rolling sets kept from it
         }
 
         def run() -> None:
@@ -417,11 +428,8 @@ class Store:
 
     @property
     def roll_spans(self) -> tuple[int, ...]:
-        """Spans (minutes) of the standard windows that get rolling word sets; a span must be
-        shorter than the retention, or its oldest minute sets would be gone before they are
-        subtracted."""
-        retention_min = self.retention_s // 60
-        return tuple(span for span in ROLL_SPANS.values() if span < retention_min - 1)
+        """Spans (minutes) of the rolling word sets this store keeps when it writes."""
+        return kept_roll_spans(self.retention_s)
 
     def _queue_rolls(self, pipe: Any, delta: Delta, topic_names: tuple[str, ...], live: set[int], ttl: int) -> None:
         """Advance and feed every family's rolling window sets (before the per-minute sets)."""
@@ -473,6 +481,7 @@ class Store:
         holds together without the transaction."""
         keys = self.keys
         topics = self._topics or ()
+        spans = self._read_spans
         guess_s = self._clock_guess_s
         plan = _ReadPlan.for_clock(guess_s, window_s)
         scratch = None if server_full else keys.scratch(uuid.uuid4().hex[:12])
@@ -490,13 +499,13 @@ class Store:
                 pipe.hmget(keys.rate(minute), [f"{k}:{MINUTE_TOTAL}" for k in series_keys])
             for topic in topics:
                 if plan.window_minutes:
-                    self._queue_top(pipe, f"kw:{topic.name}", plan, window_s, scratch, CLOUD_WORDS)
+                    self._queue_top(pipe, f"kw:{topic.name}", plan, window_s, spans, scratch, CLOUD_WORDS)
                     pipe.pfcount(*(keys.authors(topic.name, m) for m in plan.window_minutes))
             for minute in plan.window_minutes:
                 pipe.hgetall(keys.tally(minute))
             if plan.window_minutes:
                 for family in ("ht", "mn"):
-                    self._queue_top(pipe, family, plan, window_s, scratch, TOP_N)
+                    self._queue_top(pipe, family, plan, window_s, spans, scratch, TOP_N)
             pipe.xrevrange(keys.latest, count=FEED_SIZE)
             if scratch is not None:
                 pipe.unlink(scratch)
@@ -507,9 +516,10 @@ class Store:
         clock_ms = int(float(replies[2])) if replies[2] is not None else None
         clock_s = clock_ms // 1000 if clock_ms is not None else None
         new_topics = meta.topics if meta else ()
+        new_spans = meta.roll_spans if meta else ()
         self._clock_guess_s = clock_s
-        if new_topics != topics or _ReadPlan.for_clock(clock_s, window_s) != plan:
-            self._topics = new_topics
+        if new_topics != topics or new_spans != spans or _ReadPlan.for_clock(clock_s, window_s) != plan:
+            self._topics, self._read_spans = new_topics, new_spans
             return None
         n_rates = len(plan.rate_detail)
         rate_by_minute = dict(zip(plan.rate_detail, replies[4 : 4 + n_rates]))
@@ -606,15 +616,16 @@ class Store:
         return [(w, int(-score)) for w, score in ranked]
 
     def _queue_top(
-        self, pipe: Any, family: str, plan: _ReadPlan, window_s: int, scratch: str | None, n: int
+        self, pipe: Any, family: str, plan: _ReadPlan, window_s: int, spans: tuple[int, ...],
+        scratch: str | None, n: int,
     ) -> None:
         """Queue two commands whose second reply is the window's top `n` (negated scores).
 
-        A standard window reads its rolling set (one ZRANGE); any other window unions the
-        per-minute sets with weight -1 (ascending rank = count descending, ties by word).
-        Both give exactly the same list."""
+        A standard window whose rolling set the writer keeps (`spans`, from its meta) reads
+        that set (one ZRANGE); any other window unions the per-minute sets with weight -1
+        (ascending rank = count descending, ties by word). Both give exactly the same list."""
         span = ROLL_SPANS.get(window_s)
-        if span is not None and span in self.roll_spans:
+        if span is not None and span in spans:
             roll = self.keys.roll_prefix(family) + str(span)
             pipe.exists(roll)  # keeps the reply layout of the union path
             pipe.zrange(roll, 0, n - 1, withscores=True)
@@ -638,6 +649,7 @@ class Store:
         raw_meta, clock = self._call(run)
         meta = _parse_meta(raw_meta)
         self._topics = meta.topics if meta else ()
+        self._read_spans = meta.roll_spans if meta else ()
         self._clock_guess_s = int(float(clock)) // 1000 if clock is not None else None
 
     # -- admin -----------------------------------------------------------------------------
@@ -670,6 +682,14 @@ def window_span(window_s: int) -> int:
 
 ROLL_SPANS = {w: window_span(w) for w in (60, 300, 900, 3600)}
 """The dashboard's windows, which get rolling keyword/hashtag/mention sets (see scripts.ROLL)."""
+
+
+def kept_roll_spans(retention_s: int) -> tuple[int, ...]:
+    """Spans (minutes) of the rolling word sets a writer with this retention keeps: a span must
+    be shorter than the retention, or its oldest minute sets would be gone before they are
+    subtracted."""
+    retention_min = retention_s // 60
+    return tuple(span for span in ROLL_SPANS.values() if span < retention_min - 1)
 
 
 def window_minutes(clock_s: int, window_s: int) -> tuple[int, ...]:
@@ -790,7 +810,9 @@ def _parse_meta(raw: dict[str, str]) -> Meta | None:
         topics = tuple(Topic(str(n), tuple(str(k) for k in kws)) for n, kws in json.loads(raw["topics"]))
     except (ValueError, TypeError):
         topics = ()
-    return Meta(topics=topics, source=raw.get("source", UNKNOWN_SOURCE), is_demo=raw.get("demo") == "1")
+    retention = raw.get("retention_s", "")
+    return Meta(topics=topics, source=raw.get("source", UNKNOWN_SOURCE), is_demo=raw.get("demo") == "1",
+                retention_s=int(retention) if retention.isdigit() and int(retention) > 0 else None)
 
 
 def _build_snapshot(
