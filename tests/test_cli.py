@@ -132,6 +132,20 @@ def test_bad_options_are_one_line_errors(args: tuple[str, ...], message: str) ->
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("name", ["all", "start", "bucket_s"])
+def test_topic_names_the_exports_use_themselves_are_refused(name: str, tmp_path: Path) -> None:
+    """A topic named all, start or bucket_s overwrote series.csv's columns of those names and
+    doubled counters.csv's `all` row (and the dashboard's): refused as a flag and in the file."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[topics]\n{name} = ["trump"]\n')
+    for args, env in ((("--track", f"{name}:trump"), None), ((), {"TWEETWATCH_CONFIG": str(config)})):
+        result = run_cli("collect", "--redis", "redis://127.0.0.1:1", "--replay", str(FIXTURES / "v2_mixed.jsonl"),
+                         *args, env=env)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"tweetwatch: invalid topic name '{name}': all, start, bucket_s are reserved")
+        assert result.stderr.count("\n") == 1
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

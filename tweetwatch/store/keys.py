@@ -13,6 +13,10 @@ from tweetwatch.errors import UsageError
 
 NAMESPACE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 TOPIC_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+RESERVED_TOPIC_NAMES = ("all", "start", "bucket_s")
+"""Names shown beside the topics' own: the `all` row, column and line (every post) of exports
+and the dashboard, and series.csv's `start` and `bucket_s` columns. A topic of that name
+would overwrite or duplicate them."""
 
 
 def validate_namespace(ns: str) -> str:
@@ -27,6 +31,11 @@ def validate_topic_name(name: str) -> str:
     if not TOPIC_RE.match(name):
         raise UsageError(
             f"invalid topic name {name!r}: use 1-32 lowercase letters, digits, '_' or '-', starting with a letter or digit"
+        )
+    if name in RESERVED_TOPIC_NAMES:
+        raise UsageError(
+            f"invalid topic name {name!r}: {', '.join(RESERVED_TOPIC_NAMES)} are reserved"
+            " (exports and the dashboard name their own rows and columns so)"
         )
     return name
 
