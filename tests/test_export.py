@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 from collections.abc import Sequence
@@ -149,3 +150,44 @@ def test_export_csv_refuses_a_file_name(server_url: str, namespace: str, tmp_pat
     result = run_cli("export", "csv", "-o", str(tmp_path / "out.csv"), "--redis", server_url, "--namespace", namespace)
     assert result.returncode == 2
     assert "give a directory" in result.stderr
+
+
+FORMULAS = ["=cmd|' /c calc'!A0", '=HYPERLINK("http://evil.example/?q=1","click")', "@SUM(1+1)", "+1+1", "-2+3"]
+
+
+def test_csv_cells_from_the_network_never_start_a_formula(server_url: str, namespace: str, tmp_path: Path) -> None:
+    """Hashtags and mentions reached mix.csv as `=cmd|...`, `=HYPERLINK(...)`, `@sum(...)`:
+    a spreadsheet runs those. CSV text cells get a leading `'`; numbers stay numbers, JSON exact."""
+    stream = tmp_path / "formulas.jsonl"
+    stream.write_text("".join(v2_line(n, "trump rally", T0 + timedelta(seconds=n), [text, "fine"], [text])
+                              for n, text in enumerate(FORMULAS)))
+    collect(server_url, namespace, replay=stream)
+    common = ("--window", "24h", "--redis", server_url, "--namespace", namespace)
+    result = run_cli("export", "csv", "-o", str(tmp_path / "tables"), *common)
+    assert result.returncode == 0, result.stderr
+    for table in ("counters", "series", "keywords", "mix"):
+        with open(tmp_path / "tables" / f"{table}.csv", newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                for cell in row:
+                    if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+                        float(cell)  # only a number (a negative sentiment mean) may start so
+    mix = pd.read_csv(tmp_path / "tables" / "mix.csv")
+    assert mix["count"].dtype == "int64"
+    folded = sorted(" ".join(f.casefold().split()).replace(" ", "_") for f in FORMULAS)
+    for kind in ("hashtag", "mention"):
+        rows = mix[mix.kind == kind]
+        assert sorted(rows.name) == sorted(["'" + f for f in folded] + (["fine"] if kind == "hashtag" else []))
+        assert set(rows["count"]) == ({1, len(FORMULAS)} if kind == "hashtag" else {1})
+    doc = json.loads(run_cli("export", "json", "-o", "-", *common).stdout)
+    assert sorted(r["name"] for r in doc["mix"] if r["kind"] == "mention") == folded  # JSON stays exact
+
+
+def test_csv_defuses_tab_and_carriage_return_but_not_numbers(tmp_path: Path) -> None:
+    from tweetwatch.export import write_csv
+
+    frame = pd.DataFrame({"name": ["\tx", "-x", "ok", "\rx"], "count": [-2, 3, -1, 0], "share": [-0.5, 0.1, None, 1.0]})
+    write_csv(dict.fromkeys(("counters", "series", "keywords", "mix"), frame), tmp_path)
+    text = (tmp_path / "mix.csv").read_bytes().decode()  # not read_text: it turns a CR into a newline
+    assert text.startswith("name,count,share\n'\tx,-2,-0.5\n'-x,3,0.1\nok,-1,\n'\rx,0,1.0\n")
+    assert pd.read_csv(tmp_path / "mix.csv", nrows=3)["count"].tolist() == [-2, 3, -1]  # numbers stay numbers
+    assert frame.name.tolist() == ["\tx", "-x", "ok", "\rx"]  # the caller's frame (JSON's) is untouched

@@ -1,6 +1,8 @@
 """`tweetwatch export csv|json|wordcloud`: the current aggregates as files.
 
-* `csv -o DIR` writes `counters.csv`, `series.csv`, `keywords.csv` and `mix.csv` into DIR;
+* `csv -o DIR` writes `counters.csv`, `series.csv`, `keywords.csv` and `mix.csv` into DIR; a
+  text cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, so a spreadsheet
+  shows it rather than running it as a formula (JSON keeps every text exact);
 * `json -o FILE` (or `-o -` for stdout) writes the same tables as one JSON document;
 * `wordcloud --topic NAME -o FILE.png` draws a PNG word cloud with `wordcloud`.
 
@@ -27,6 +29,8 @@ CLOUD_WORDS = 200
 CLOUD_RANDOM_STATE = 7
 DEFAULT_CLOUD_SIZE = (1200, 600)
 TABLES = ("counters", "series", "keywords", "mix")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet opening a CSV runs a text cell starting so as a formula (CSV injection)."""
 
 
 def tables(snapshot: Snapshot, keywords: dict[str, list[tuple[str, int]]] | None = None) -> dict[str, pd.DataFrame]:
@@ -85,11 +89,25 @@ def write_csv(frames: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
         paths = []
         for name in TABLES:
             path = directory / f"{name}.csv"
-            frames[name].to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+            _defused(frames[name]).to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
             paths.append(path)
     except OSError as exc:
         raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
     return paths
+
+
+def _defuse(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, with a leading `'` (OWASP's advice)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def _defused(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` for CSV: its text cells and headers defused (hashtags, mentions, words and names
+    come from the network); numeric columns are left alone, so a count stays a number."""
+    out = frame.rename(columns=_defuse)
+    for column in out.select_dtypes(include=["object", "string"]).columns:
+        out[column] = out[column].map(_defuse)
+    return out
 
 
 def json_document(snapshot: Snapshot, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
