@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -90,6 +91,18 @@ def test_rule_values() -> None:
         '#maga OR @potus OR $TSLA OR "say \\"hi\\"" OR "a-b"'
     with pytest.raises(UsageError, match="characters long"):
         desired_rules([Topic("long", tuple(f"k{i:02d}" + "x" * 40 for i in range(50)))])
+
+
+def test_a_keyword_never_becomes_an_operator() -> None:
+    """`OR` is a word but also X's operator: quoted like punctuation, so the rule keeps one
+    term per keyword between its ORs (`or`, `AND` and `NOT` are plain keywords to X)."""
+    keywords = ('a"b', "c)d", "-foo", "OR", "x\\y", "#tag", "@m", "$c", "or", "AND", "NOT", "#OR")
+    value = rule_value(Topic("weird", keywords))
+    assert value == ('"a\\"b" OR "c)d" OR "-foo" OR "OR" OR "x\\\\y" OR #tag OR @m OR $c OR or OR AND OR NOT '
+                     'OR #OR')
+    tokens = re.findall(r'"(?:\\.|[^"\\])*"|\S+', value)
+    assert tokens[1::2] == ["OR"] * (len(keywords) - 1) and "OR" not in tokens[::2]
+    assert rule_value(Topic("t", ("OR",)), "lang:en") == '"OR" lang:en'
 
 
 def test_plan_sync_keeps_foreign_rules() -> None:

@@ -31,6 +31,10 @@ RECORD_FILE = "x-rules.json"
 MAX_RULE_LENGTH = 1024
 """X's longest rule at the Pro access level (Enterprise allows more; X says so when a rule is too long)."""
 _PLAIN = re.compile(r"[#@$]?\w+")
+_OPERATOR_WORDS = frozenset({"OR"})
+"""Bare words X's rule syntax reads as operators. X's boolean operators are a space (AND),
+`OR`, `-` (NOT) and parentheses: the uppercase `OR` is the only word among them (`or`, `AND` and
+`NOT` are keywords). Everything else with an operator's meaning has punctuation and is quoted anyway."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,9 @@ class Rule:
 
 
 def quote_keyword(keyword: str) -> str:
-    """A plain word, #hashtag, @mention or $cashtag as is; anything else as an exact phrase."""
-    if _PLAIN.fullmatch(keyword):
+    """A plain word, #hashtag, @mention or $cashtag as is; anything else, and a word that is an
+    operator (`OR`), as an exact phrase: a keyword never becomes an operator."""
+    if _PLAIN.fullmatch(keyword) and keyword not in _OPERATOR_WORDS:
         return keyword
     return '"' + keyword.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
