@@ -310,6 +310,24 @@ def test_rules_command_with_a_bad_token_is_one_line(tmp_path: Path, api: FakeXAp
     assert "not-the-right-token" not in result.stderr
 
 
+@pytest.mark.parametrize("token, what", [
+    ("AAAAAAAAAAAAAAAAAAAAAtw%2FSecretBearer12\nInjected: x", "a line break at character 41 of 52"),
+    ("AAAAAAAAAAAAAAAAAAAAAtw%2FSecretBearer12\u2026", "a non-ASCII character (U+2026) at character 41 of 41"),
+])
+def test_a_token_no_header_can_carry_is_one_setup_line_before_any_request(
+    tmp_path: Path, api: FakeXApi, token: str, what: str
+) -> None:
+    """It used to be retried forever (InvalidHeader, UnicodeEncodeError) with backoff up to 320 s."""
+    unreachable_redis = ("--redis", "redis://127.0.0.1:9/0")  # checked before Redis too
+    for args in (("collect", *unreachable_redis, "--no-archive", *TRACK), ("rules", "sync", *TRACK), ("rules",)):
+        result = run_cli(*args, "--x-api-url", api.url, env=cli_env(tmp_path, token), timeout=30)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1, (args, result.stderr)
+        assert what in result.stderr and "copy it again" in result.stderr, result.stderr
+        assert "SecretBearer" not in result.stdout + result.stderr and "Injected" not in result.stderr
+    assert api.requests == []
+
+
 def test_unreachable_api_for_rules_is_one_line(tmp_path: Path) -> None:
     result = run_cli("rules", "--x-api-url", "http://127.0.0.1:9", env=cli_env(tmp_path))
     assert result.returncode == 1

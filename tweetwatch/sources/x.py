@@ -70,6 +70,27 @@ RATE_LIMIT_START_S = 60.0
 TOKEN_HELP = "set X_BEARER_TOKEN (or TWITTER_BEARER_TOKEN) or --bearer-token-file PATH"
 
 
+def check_token(token: Secret) -> None:
+    """Refuse, before any request, a token that cannot be what X issued: X's bearer tokens are
+    printable ASCII without spaces, and an HTTP header cannot carry a line break, a control
+    or a non-ASCII character (requests or http.client would fail on every attempt). The
+    message says what and where, never the token."""
+    value = token.reveal()
+    for index, char in enumerate(value, 1):
+        if "!" <= char <= "~":
+            continue
+        if char in "\r\n":
+            what, why = "a line break", "an HTTP header cannot carry"
+        elif char in " \t":
+            what, why = "a space" if char == " " else "a tab", "no bearer token has"
+        elif char.isascii():
+            what, why = f"a control character (U+{ord(char):04X})", "an HTTP header cannot carry"
+        else:
+            what, why = f"a non-ASCII character (U+{ord(char):04X})", "an HTTP header cannot carry"
+        raise UsageError(f"the bearer token has {what} at character {index} of {len(value)}, which {why}: "
+                         f"copy it again and {TOKEN_HELP}")
+
+
 def _env_float(name: str, default: float, low: float, high: float) -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -169,6 +190,7 @@ class XApi:
     """The rules endpoints, through a tweepy StreamingClient pointed at `api_url`."""
 
     def __init__(self, bearer_token: Secret, api_url: str = DEFAULT_X_API_URL) -> None:
+        check_token(bearer_token)
         quiet_tweepy_debug_logging()
         self.token = bearer_token
         self.api_url = api_url.rstrip("/")
@@ -558,6 +580,7 @@ class XSource:
     ) -> None:
         if not bearer_token:
             raise UsageError(f"the x source needs a bearer token: {TOKEN_HELP}")
+        check_token(bearer_token)
         if not topics:
             raise UsageError("the x source needs at least one --track topic")
         self.bearer_token = bearer_token
