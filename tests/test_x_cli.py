@@ -22,6 +22,7 @@ import redis
 from fake_x_api import FakeXApi, drop, hold, keepalive, operational_disconnect, post, stall, status
 from support import FIXTURES, REPO, run_cli
 
+from tweetwatch.sources.x_http import MAX_LINE_BYTES, OVERSIZED_LINE
 from tweetwatch.store.redis_store import Store
 from tweetwatch.summary import summary_dict
 
@@ -204,6 +205,29 @@ def test_live_collect_reconnects_counts_once_archives_everything_and_replays(
     assert TOKEN not in redis_dump(server_url, namespace)
     assert all(TOKEN not in run_cli(*args, env=cli_env(tmp_path)).stdout
                for args in (("--help",), ("collect", "--help"), ("rules", "--help")))
+
+
+def test_a_line_over_the_cap_is_one_rejected_line_and_the_posts_after_it_count(
+    server_url: str, namespace: str, tmp_path: Path, api: FakeXApi
+) -> None:
+    """Reading it used to take time quadratic in its length (16 MB: minutes, nothing counted)."""
+    api.connections = [[post(1, "trump before", ["trump"], seconds=1),
+                        post(2, "trump " + "x" * MAX_LINE_BYTES, ["trump"], seconds=2), keepalive(),
+                        post(3, "trump after", ["trump"], seconds=3), post(4, "biden after", ["biden"], seconds=4),
+                        hold()]]
+    archive = tmp_path / "archive"
+    collect = Collect(tmp_path, ["--redis", server_url, "--namespace", namespace, "--x-api-url", api.url,
+                                 "--archive-dir", str(archive), *TRACK], cli_env(tmp_path))
+    try:
+        wait_for(collect, server_url, namespace, total=3)
+        assert collect.stop(signal.SIGTERM) == 0, collect.stderr
+    finally:
+        collect.kill()
+    counts = current_summary(server_url, namespace)
+    assert (counts["total"], counts["rejected"]) == (3, 1)
+    assert {name: t["count"] for name, t in counts["topics"].items()} == {"trump": 2, "biden": 1}
+    assert f"a line over {MAX_LINE_BYTES} bytes skipped" in collect.stderr
+    assert archived_lines(archive) == [api.sent_lines[0], OVERSIZED_LINE, *api.sent_lines[2:]]
 
 
 def test_bad_token_ends_collect_with_one_line_and_no_retry(

@@ -28,6 +28,7 @@ from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.secret import Secret
 from tweetwatch.sources.x import Backoff, XApi, XSource, clear_rules, sync_rules
+from tweetwatch.sources.x_http import OVERSIZED_LINE, split_lines
 from tweetwatch.sources.x_rules import Rule, RuleRecord, desired_rules, plan_sync, rule_value
 
 TOKEN = "AAAAtest-token-0123456789-zzzz"
@@ -204,6 +205,17 @@ def test_stream_requests_fields_and_yields_raw_lines(api: FakeXApi, tmp_path: Pa
     assert "username" in request.query["user.fields"][0]
     assert source.history[:3] == ["connecting (syncing rules)", "connecting", "connected (2 rules, last data 0 s ago)"]
     assert source.state == "stopped (stop requested)"
+
+
+def test_split_lines_resyncs_after_a_line_over_the_cap() -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"a": 1}\r\n\r'  # a keep-alive whose \n comes in the next read
+        yield b'\n{"b"'
+        yield b': 2}\r\n' + b"y" * 6
+        yield from (b"x" * 7 for _ in range(1000))  # over the cap: dropped as it comes
+        yield b"x\r\n\r\n" + b"z" * 10 + b"\r\n" + b"w" * 11 + b"\n{}"
+    assert list(split_lines(chunks(), max_line=10)) == [
+        b'{"a": 1}', b"", b'{"b": 2}', OVERSIZED_LINE, b"", b"z" * 10, OVERSIZED_LINE, b"{}"]
 
 
 def test_reconnects_after_drop_stall_close_and_operational_disconnect(api: FakeXApi, tmp_path: Path) -> None:
