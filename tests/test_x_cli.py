@@ -261,6 +261,22 @@ def test_forbidden_stream_ends_collect_with_what_to_fix(
     assert not (tmp_path / "archive").exists()
 
 
+@pytest.mark.parametrize("code, words", [(401, "401 Unauthorized"), (403, "403 Forbidden")])
+def test_a_failure_is_said_once_then_at_most_status_lines_without_it(
+    server_url: str, namespace: str, tmp_path: Path, api: FakeXApi, code: int, words: str
+) -> None:
+    """It was said three times: `source failed: ...`, inside the final status line, then alone."""
+    api.connections = [[status(code)]]
+    result = run_cli("collect", "--redis", server_url, "--namespace", namespace, "--x-api-url", api.url,
+                     "--no-archive", *TRACK, env=cli_env(tmp_path), timeout=60)
+    assert result.returncode == 2, result.stderr
+    *status_lines, last = result.stderr.splitlines()
+    assert words in last and last.startswith("tweetwatch: X API ") and "Traceback" not in result.stderr
+    assert status_lines and all(line.startswith("tweetwatch: x · ") and words not in line for line in status_lines)
+    assert status_lines[-1].endswith("· stopped") and "rejected 0" in status_lines[-1]
+    assert "source failed: X API" in (tmp_path / "state" / "tweetwatch.log").read_text()  # the log still has it
+
+
 def test_429_backs_off_says_so_and_recovers_then_sigint_exits_0(
     server_url: str, namespace: str, tmp_path: Path, api: FakeXApi
 ) -> None:

@@ -191,6 +191,7 @@ def _setup_logging(settings: Settings, to_stderr: bool) -> Path | None:
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.WARNING)
         console.setFormatter(_OneLineFormatter("tweetwatch: %(message)s"))
+        console.addFilter(lambda record: not getattr(record, "raised", False))  # main prints those
         root.addHandler(console)
     return log_path
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+RAISED: dict[str, object] = {"raised": True}
+"""`extra=` for logging an error that is also raised to the command, whose one line on stderr
+says it: the record goes to the log file, not to stderr a second time."""
+
 
 class TweetwatchError(Exception):
     """An error shown to the user as one line, never a traceback."""

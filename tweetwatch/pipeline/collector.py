@@ -28,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError
+from tweetwatch.errors import RAISED, StoreRefused, StoreUnavailable, TweetwatchError
 from tweetwatch.pipeline.aggregate import Aggregator, Delta
 from tweetwatch.pipeline.batch import BatchAggregator, PendingBatch
 from tweetwatch.pipeline.checkpoint import checkpoint_of, resume_source
@@ -190,10 +190,10 @@ class Collector:
                     break
         except TweetwatchError as exc:
             self.error = exc
-            log.error("source failed: %s", exc)
+            log.error("source failed: %s", exc, extra=RAISED)
         except Exception as exc:  # a bug or an unexpected library error: keep what we have
             self.error = TweetwatchError(f"source failed: {type(exc).__name__}: {exc}")
-            log.exception("source failed")
+            log.exception("source failed", extra=RAISED)
         finally:
             try:
                 if pending is not None:
@@ -332,7 +332,8 @@ class Collector:
         line = " · ".join([label_of(self.source), *details, state])
         if self.on_status is not None:
             try:
-                self.on_status(line)
+                # a failed source's state repeats the error, which the command prints itself
+                self.on_status(line.replace(f" ({self.error})", "") if self.error is not None else line)
             except Exception:  # a status line must never stop the counting, the lease or the shutdown
                 if not self._status_failed:
                     self._status_failed = True
