@@ -109,21 +109,14 @@ def test_missing_replay_file_is_one_line_exit_2(server_url: str, namespace: str,
 
 
 def test_a_replay_source_failure_is_said_once(server_url: str, namespace: str, tmp_path: Path) -> None:
-    """A FIFO cannot be read (the gzip check seeks): one line saying so, after the status line."""
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-
-    def feed() -> None:
-        with open(fifo, "wb") as writer:  # blocks until collect opens it
-            writer.write(b'{"a": 1}\n')
-
-    threading.Thread(target=feed, daemon=True).start()
-    result = run_cli("collect", "--redis", server_url, "--namespace", namespace, "--replay", str(fifo),
+    """A file that fails while it is read (here /proc/self/mem: EIO at offset 0): one line
+    saying so, after the status line."""
+    result = run_cli("collect", "--redis", server_url, "--namespace", namespace, "--replay", "/proc/self/mem",
                      state_dir=tmp_path / "state", timeout=60)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("tweetwatch: replay · "), result.stderr
-    assert lines[1].startswith(f"tweetwatch: cannot read replay file {fifo}: ")
+    assert lines[1].startswith("tweetwatch: cannot read replay file /proc/self/mem: ")
 
 
 def test_unreachable_redis_summary_fails_with_one_line(tmp_path: Path) -> None:
