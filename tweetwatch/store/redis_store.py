@@ -892,7 +892,8 @@ def _build_snapshot(
             count_total=int(totals.get(f"topic:{t.name}", 0)),
             count_window=in_window[t.name] if clock_ms else 0,
             rate_per_s=rate(t.name),
-            unique_authors=unique_authors.get(t.name, 0),
+            # a HyperLogLog estimate (~1% off) can exceed the posts it counted: never show more
+            unique_authors=min(unique_authors.get(t.name, 0), in_window[t.name] if clock_ms else 0),
             top_keywords=tuple(top_keywords.get(t.name, ())[:TOP_N]),
             cloud_words=tuple(top_keywords.get(t.name, ())),
             sentiment=_sentiment_of(window_tally, t.name),

@@ -210,7 +210,7 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
             return tiered_cloud(snapshot, width, height)
         cols, rows, side = self._areas(width, content_height, len(snapshot.topics))
         if not fits_layout(cols, rows):
-            self._set_subtitle("too small for a layout: z zooms")
+            self._set_subtitle("too small: z zooms")
             return tiered_cloud(snapshot, width, height)
         clouds: list[list[Text]] = []
         missing = False
