@@ -85,6 +85,23 @@ def test_one_round_trip_when_clock_stays_in_minute(server_url: str, namespace: s
     assert calls == [True]
 
 
+def test_a_later_run_of_old_posts_writes_no_bucket_past_the_retention(
+    server_url: str, namespace: str, client: redis.Redis
+) -> None:
+    """A second replay of a long file starts at its oldest posts, long past the stored clock's
+    retention: its batches were cut off by their own clock, so they re-created buckets that
+    nothing expired again (QA, 2026-11-28: `--window 1h` read back to 3,600 with 30m kept)."""
+    make_store(server_url, namespace, retention_s=600).write(AGG.build([tweet(1, "trump new", 3600)]), TOPICS)
+    later_run = make_store(server_url, namespace, retention_s=600)  # a new process: it knows no clock yet
+    delta = AGG.build([tweet(2, "trump old", 0)])
+    plan = later_run.prepare({m: ids for m, ids in delta.seen_ids.items()}, delta.clock_ms)
+    later_run.write(delta, TOPICS, plan.expired_minutes)
+    keys = Keys(namespace)
+    assert not client.exists(keys.rate(T0 // 60), keys.keywords("trump", T0 // 60), keys.tally(T0 // 60))
+    assert client.zrangebyscore(keys.minutes, "-inf", "+inf") == [str((T0 + 3600) // 60)]
+    assert int(client.hget(keys.totals, "total")) == 2  # counted all the same
+
+
 def test_retention_follows_stream_clock(server_url: str, namespace: str, client: redis.Redis) -> None:
     store = make_store(server_url, namespace, retention_s=600)
     keys = Keys(namespace)

@@ -352,7 +352,9 @@ class Store:
             clock_ms = delta.clock_ms
             if clock_ms:
                 pipe.zadd(keys.clock, {"clock": clock_ms}, gt=True)
-            cutoff = self.cutoff_minute(clock_ms) if clock_ms else None
+            # the stream clock is the newest of this batch and what Redis had (seen by `prepare`):
+            # a later run of old posts must not re-create buckets the retention already dropped
+            cutoff = self.cutoff_minute(max(clock_ms, self._clock_seen_ms)) if clock_ms else None
             live = [m for m in delta.minutes() if cutoff is None or m >= cutoff]
             live_set = set(live)
             if live:
