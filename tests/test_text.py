@@ -59,6 +59,20 @@ def test_keywords_of_unspaced_scripts_match_inside_tokens() -> None:
     assert with_phrase.match_text("new york 日本へ") == ["ny", "jp"]
 
 
+def test_marks_belong_to_their_word_and_turkish_i_folds_to_i() -> None:
+    """Vowel signs are combining marks, not `\\w`: Hindi `नहीं` was cut into `नह`, Thai
+    words fell apart, `#İzmir` gave the keyword `zmir` (QA, 2026-11-28)."""
+    assert tokenize("यह नहीं गया हिंदी") == ["यह", "नहीं", "गया", "हिंदी"]
+    assert tokenize("#İzmir İSTANBUL'da") == ["izmir", "istanbul", "da"]
+    assert tokenize("cafe\u0301 café") == ["café", "café"]  # composed first
+    assert tokenize("trump\ufe0f 1\ufe0f\u20e3") == ["trump", "1"]  # variation selectors are no letters
+    matcher = TopicMatcher((Topic("ist", ("İstanbul",)), Topic("hi", ("नहीं",)), Topic("th", ("กรุงเทพ",))))
+    assert matcher.match_text("istanbul güzel") == ["ist"]
+    assert matcher.match_text("ISTANBUL trip") == ["ist"]
+    assert matcher.match_text("वह नहीं आया") == ["hi"]
+    assert matcher.match_text("ไปกรุงเทพมหานคร") == ["th"]  # Thai: no spaces, matched inside
+
+
 def test_unicode_tokens() -> None:
     assert tokenize("Éléction à Paris — ÉCONOMIE") == ["éléction", "à", "paris", "économie"]
 
@@ -66,6 +80,8 @@ def test_unicode_tokens() -> None:
 # --- the fast paths against the plain definition --------------------------------------------
 
 import re  # noqa: E402
+import sys  # noqa: E402
+import unicodedata  # noqa: E402
 from collections import Counter  # noqa: E402
 
 import pytest  # noqa: E402
@@ -75,7 +91,11 @@ from tweetwatch.pipeline.text import count_tokens  # noqa: E402
 from tweetwatch.sanitize import blank_escape_sequences  # noqa: E402
 
 _URL = re.compile(r"https?://\S+")
-_WORD = re.compile(r"\w+")
+_MARKS = "".join(chr(c) for c in range(sys.maxunicode + 1)
+                 if unicodedata.category(chr(c)) in ("Mn", "Mc") and not 0xFE00 <= c <= 0xFE0F
+                 and not 0xE0100 <= c <= 0xE01EF)
+_WORD = re.compile(f"[\\w{re.escape(_MARKS)}]+")
+"""The rule as written: runs of word characters and combining marks (not variation selectors)."""
 
 TRICKY = [
     "İstanbul'da SEÇİM",  # İ casefolds to i + combining dot (not a word character)
@@ -90,13 +110,14 @@ TRICKY = [
 
 
 def reference_text(text: str) -> str:
-    """The rule as written, before splitting: blank escape sequences (line by line), casefold, blank URLs."""
+    """The rule as written, before splitting: blank escape sequences (line by line), casefold,
+    NFC, `i̇` to `i`, blank URLs."""
     text = "\n".join(blank_escape_sequences(line) for line in text.split("\n"))
-    return _URL.sub(" ", text.casefold())
+    return _URL.sub(" ", unicodedata.normalize("NFC", text.casefold()).replace("i\u0307", "i"))
 
 
 def reference_tokens(text: str) -> list[str]:
-    """The rule as written: `reference_text`, then `\\w+`."""
+    """The rule as written: `reference_text`, then runs of word characters and marks."""
     return _WORD.findall(reference_text(text))
 
 
@@ -141,7 +162,8 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 _WORDS = st.sampled_from(["trump", "biden", "joebiden", "new", "york", "http://x.co/trump", "İ", "ß", "_", "🔥",
-                          "\x1b[31m", "\x9b2J", "\x1b]52;c;", "\x07", "\n", "日本", "日", "の", "트럼프"])
+                          "\x1b[31m", "\x9b2J", "\x1b]52;c;", "\x07", "\n", "日本", "日", "の", "트럼프",
+                          "\u0301", "\u0307", "İ", "ि", "\ufe0f", "é", "e\u0301"])
 UNSPACED = TopicMatcher((Topic("jp", ("日本",)), TRUMP, Topic("kr", ("트럼프",))))
 _TEXTS = st.lists(_WORDS | st.text(max_size=6), max_size=12).map(lambda parts: "".join(parts))
 

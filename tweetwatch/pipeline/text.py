@@ -1,21 +1,25 @@
 """Tokenizer, stopwords and the topic matcher: pure functions over text.
 
 Matching rules (exact, other parts of the project count on them):
-drop terminal escape sequences (`ESC [ 3 1 m`, OSC 52, their 8-bit forms), casefold, drop URLs
-(`https?://\\S+`), split into `\\w+` tokens. A one-word keyword matches an
-equal token (`#Trump` and `@realDonaldTrump` give tokens `trump`, `realdonaldtrump`; `trumpet`
-and `trump2020` do not match `trump`); a phrase keyword matches consecutive tokens.
+drop terminal escape sequences (`ESC [ 3 1 m`, OSC 52, their 8-bit forms), casefold, compose
+(NFC; and the `i̇` that casefolding makes of Turkish `İ` becomes `i`), drop URLs
+(`https?://\\S+`), split into tokens: runs of word characters (`\\w`) and combining marks
+(Unicode Mn and Mc, variation selectors aside), so that a Hindi, Arabic or Thai word with its
+vowel signs is one token. A one-word keyword matches an equal token (`#Trump` and
+`@realDonaldTrump` give tokens `trump`, `realdonaldtrump`; `trumpet` and `trump2020` do not
+match `trump`); a phrase keyword matches consecutive tokens.
 
 A one-word keyword written wholly in a script that does not put spaces between words
-(Han, Hiragana, Katakana) or that glues particles to them (Hangul) matches wherever it occurs
-inside a token: `日本` matches `日本の首相`, `トランプ` matches `トランプ大統領は`, `트럼프`
-matches `트럼프가`. In those scripts a `\\w+` token is a clause, not a word. (Thai is not
-among them: its vowel marks are not word characters, so its keywords split into tokens.)
+(Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) or that glues particles to them
+(Hangul) matches wherever it occurs inside a token: `日本` matches `日本の首相`, `トランプ`
+matches `トランプ大統領は`, `트럼프` matches `트럼프가`. In those scripts a token is a
+clause, not a word.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache
@@ -25,12 +29,14 @@ from tweetwatch.sanitize import blank_escape_sequences
 
 _URL = re.compile(r"https?://\S+")
 _UNSPACED = re.compile(
-    "[\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0002fa1f]+"
 )
-"""CJK ideographs (with 々〆〇), Hiragana, Katakana (full and half width) and Hangul
-syllables: the scripts whose one-word keywords match inside tokens (see the module doc)."""
-_TOKEN = re.compile(r"\w+")
+"""Thai, Lao, Myanmar, Khmer, CJK ideographs (with 々〆〇), Hiragana, Katakana (full and half
+width) and Hangul syllables: the scripts whose one-word keywords match inside tokens (see the
+module doc)."""
+_VARIATION_SELECTORS = range(0xFE00, 0xFE10)
+"""Marks that only pick a glyph (emoji `️`): not part of a word."""
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 """`\\w` on casefolded ASCII text means exactly these characters."""
 _SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if chr(c) not in _ASCII_WORD})
@@ -46,7 +52,7 @@ gives exactly the tokens of the whole text; the others are tokens as they are.""
 
 
 def tokenize(text: str) -> list[str]:
-    """Casefolded `\\w+` tokens of `text` with URLs removed."""
+    """The tokens of `text` (see the module doc): casefolded, URLs removed."""
     return _tokens_of_folded(_fold(text))
 
 
@@ -65,7 +71,27 @@ def _tokens_of_run(run: bytes) -> list[str]:
     """The `\\w+` tokens of one run: the run itself when it is ASCII."""
     if run.isascii():
         return [run.decode()]
-    return _TOKEN.findall(run.decode("utf-8", "surrogatepass"))
+    return _token_pattern().findall(run.decode("utf-8", "surrogatepass"))
+
+
+def _is_mark(char: str) -> bool:
+    """A combining mark that belongs to the word before it (Mn, Mc; not a variation selector)."""
+    return unicodedata.category(char) in ("Mn", "Mc") and ord(char) not in _VARIATION_SELECTORS
+
+
+@cache
+def _token_pattern() -> re.Pattern[str]:
+    """Runs of `\\w` and marks. Built on the first non-ASCII text (a scan of the planes that
+    hold marks, ~40 ms), not at import: the dashboard's first frame does not wait for it."""
+    ranges: list[list[int]] = []
+    for code in range(0x30000):  # every Mn/Mc above is a variation selector (U+E0100-E01EF)
+        if _is_mark(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1][1] = code
+            else:
+                ranges.append([code, code])
+    marks = "".join(f"{chr(a)}-{chr(b)}" if a < b else chr(a) for a, b in ranges)
+    return re.compile(f"[\\w{marks}]+")
 
 
 def count_tokens(texts: list[str]) -> Counter[str]:
@@ -112,7 +138,14 @@ def _fold(text: str) -> str:
     across a newline (a string sequence cut off by one ends at the end of its text)."""
     if "\x1b" in text or not text.isascii() and _has_c1_introducer(text):
         text = "\n".join([blank_escape_sequences(line) for line in text.split("\n")])
-    folded = text.lower() if text.isascii() else text.casefold()
+    if text.isascii():
+        folded = text.lower()
+    else:  # composing and `i̇` are local to a character: joined texts fold as they would apart
+        folded = text.casefold()
+        if not unicodedata.is_normalized("NFC", folded):
+            folded = unicodedata.normalize("NFC", folded)
+        if "i\u0307" in folded:
+            folded = folded.replace("i\u0307", "i")
     if "http" in folded:
         folded = _URL.sub(" ", folded)
     return folded
@@ -244,8 +277,8 @@ def _has_token(folded: str, word: str) -> bool:
 
 
 def _is_word_char(char: str) -> bool:
-    """`re`'s `\\w` for one character: alphanumeric (Unicode) or underscore."""
-    return char.isalnum() or char == "_"
+    """A character of a token: `re`'s `\\w` (alphanumeric or underscore) or a mark."""
+    return char.isalnum() or char == "_" or not char.isascii() and _is_mark(char)
 
 
 def _contains_run(tokens: list[str], parts: tuple[str, ...]) -> bool:
