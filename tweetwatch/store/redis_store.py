@@ -274,8 +274,9 @@ class Store:
     def publish_status(self, line: str, *, state: str = "", detail: str = "") -> None:
         """The collector's status for dashboards: its printed `line`, its `state` and the
         `detail` after it, and when (`at`, wall clock: how long it has been silent)."""
-        mapping = {"line": line, "state": state, "detail": detail, "at": f"{time.time():.3f}"}
-        self._call(lambda: self.client.hset(self.keys.status, mapping=mapping))
+        self._call(lambda: self.client.hset(
+            self.keys.status, mapping={"line": line, "state": state, "detail": detail, "at": f"{time.time():.3f}"}
+        ))
 
     # -- writes ----------------------------------------------------------------------------
     def prepare(self, ids_by_minute: dict[int, Iterable[str]], clock_ms: int) -> WritePlan:
