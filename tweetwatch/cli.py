@@ -348,10 +348,15 @@ def _status_printer() -> Callable[[str], None]:
 
 
 def cmd_collect(settings: Settings) -> int:
-    from tweetwatch.pipeline.collector import Collector
-
     source = make_source(settings)  # fails early on a missing replay file
     stop = threading.Event()
+    with _stop_signals(lambda _signum: stop.set()):  # from the start: a stop while connecting is clean too
+        return _collect(settings, source, stop)
+
+
+def _collect(settings: Settings, source: Source, stop: threading.Event) -> int:
+    from tweetwatch.pipeline.collector import Collector
+
     backend = connect(settings, "collector", wait=True, stop=stop)
     lease: CollectorLease | None = None
     try:
@@ -362,17 +367,16 @@ def cmd_collect(settings: Settings) -> int:
             on_status=status, lease=lease,
         )
         collector.batches.aggregator.set_sentiment(settings.sentiment)
-        with _stop_signals(lambda _signum: stop.set()):
-            collector.start()
-            try:
-                while not stop.is_set() and not collector.wait(0.2):
-                    pass
-            except KeyboardInterrupt:
-                status("stopping; writing what was collected (ctrl+c again to abort)")
-            collector.stop()
-            if not collector.wait(STOP_GRACE_S):
-                raise TweetwatchError(f"the collector did not finish within {STOP_GRACE_S:.0f} s of the stop; "
-                                      f"{collector.stats.unwritten_tweets:,} tweets not written")
+        collector.start()
+        try:
+            while not stop.is_set() and not collector.wait(0.2):
+                pass
+        except KeyboardInterrupt:
+            status("stopping; writing what was collected (ctrl+c again to abort)")
+        collector.stop()
+        if not collector.wait(STOP_GRACE_S):
+            raise TweetwatchError(f"the collector did not finish within {STOP_GRACE_S:.0f} s of the stop; "
+                                  f"{collector.stats.unwritten_tweets:,} tweets not written")
         if collector.error is not None:
             raise collector.error
         if collector.stats.unwritten_tweets:
@@ -392,23 +396,23 @@ def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
         raise UsageError(f"invalid --raw-maxlen {maxlen}: give the number of lines the stream keeps (1 or more)")
     source = make_source(settings)
     stop = threading.Event()
-    backend = connect(settings, "forwarder", wait=True, stop=stop)
-    lease: CollectorLease | None = None
-    try:
-        lease = _lease(backend, source, required=True)
-        backend.store.write_meta(settings.topics, source.label, settings.is_demo)
-        forwarder = RawForwarder(source, RawStream(backend.store, maxlen or DEFAULT_RAW_MAXLEN),
-                                 on_status=_status_printer(),
-                                 resume=settings.resume, lease=lease, topics=settings.topics,
-                                 is_demo=settings.is_demo)
-        with _stop_signals(lambda _signum: stop.set()):
+    with _stop_signals(lambda _signum: stop.set()):  # from the start: a stop while connecting is clean too
+        backend = connect(settings, "forwarder", wait=True, stop=stop)
+        lease: CollectorLease | None = None
+        try:
+            lease = _lease(backend, source, required=True)
+            backend.store.write_meta(settings.topics, source.label, settings.is_demo)
+            forwarder = RawForwarder(source, RawStream(backend.store, maxlen or DEFAULT_RAW_MAXLEN),
+                                     on_status=_status_printer(),
+                                     resume=settings.resume, lease=lease, topics=settings.topics,
+                                     is_demo=settings.is_demo)
             try:
                 forwarder.run(stop)
             except KeyboardInterrupt:
                 stop.set()
-        return 0
-    finally:
-        _release(backend, lease)
+            return 0
+        finally:
+            _release(backend, lease)
 
 
 def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
@@ -425,24 +429,24 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
         if not NAMESPACE_RE.match(value):
             raise UsageError(f"invalid {what} name {value!r}: use 1-64 letters, digits, '_', '-' or '.'")
     stop = threading.Event()
-    backend = connect(settings, "process", wait=True, stop=stop)
-    try:
-        worker = Processor(
-            backend.store, RawStream(backend.store),
-            group=group,
-            consumer=consumer,
-            claim_idle_ms=claim_idle_ms,
-            exit_when_idle=bool(flags.get("exit_when_idle")),
-            sentiment=settings.sentiment,
-        )
-        with _stop_signals(lambda _signum: stop.set()):
+    with _stop_signals(lambda _signum: stop.set()):  # from the start: a stop while connecting is clean too
+        backend = connect(settings, "process", wait=True, stop=stop)
+        try:
+            worker = Processor(
+                backend.store, RawStream(backend.store),
+                group=group,
+                consumer=consumer,
+                claim_idle_ms=claim_idle_ms,
+                exit_when_idle=bool(flags.get("exit_when_idle")),
+                sentiment=settings.sentiment,
+            )
             try:
                 worker.run(stop, on_status=_status_printer())
             except KeyboardInterrupt:
                 stop.set()
-        return 0
-    finally:
-        _release(backend)
+            return 0
+        finally:
+            _release(backend)
 
 
 def _retained_window(store: Store, window_s: int) -> int:
