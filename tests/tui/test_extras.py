@@ -391,3 +391,26 @@ async def test_hidden_topics_are_named_on_the_border(make_app: MakeApp, reader: 
         await settle(pilot)
         await pilot.pause()
         assert panel.border_subtitle == ""
+
+
+async def test_a_collector_killed_under_unchanged_data_turns_silent(make_app: MakeApp, reader: FakeReader) -> None:
+    """kill -9: the status stops changing, so the data read is the same and is not put on
+    screen again; the bar still counted the age from that first read (QA, 2026-11-28)."""
+    from datetime import timedelta
+
+    reads = iter(range(1000))
+    seen_at = make_snapshot().read_at.timestamp()
+
+    def build(window_s: int):  # type: ignore[no-untyped-def]
+        later = make_snapshot(window_s).read_at + timedelta(seconds=6 * next(reads))
+        return replace(make_snapshot(window_s), read_at=later, collector_seen_at=seen_at)
+
+    reader.build = build
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "collector reading" in text_of(app.query_one("#status"))
+        for _ in range(2):  # 6 s, then 12 s since the last status
+            await pilot.press("r")
+            await settle(pilot)
+        assert "collector silent for 12s (last: reading)" in text_of(app.query_one("#status"))

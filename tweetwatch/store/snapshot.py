@@ -187,6 +187,13 @@ class Snapshot:
         return next((t for t in self.topics if t.name == name), None)
 
     @property
+    def collector_age_s(self) -> float | None:
+        """Seconds from the collector's last status to this read (None: never heard)."""
+        if self.collector_seen_at is None:
+            return None
+        return max(self.read_at.timestamp() - self.collector_seen_at, 0.0)
+
+    @property
     def lag_s(self) -> float | None:
         if self.stream_clock is None:
             return None

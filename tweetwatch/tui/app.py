@@ -266,7 +266,7 @@ class DashboardApp(App[None]):
         snapshot = message.snapshot
         self._latest = snapshot
         with self.batch_update():
-            self.link = LinkState(True, snapshot.round_trip_ms, snapshot.lag_s)
+            self.link = LinkState(True, snapshot.round_trip_ms, snapshot.lag_s, collector_age_s=snapshot.collector_age_s)
             if not self.paused:
                 if self._chart is not None:
                     self._chart.offer(message.chart)

@@ -36,6 +36,9 @@ class LinkState:
     round_trip_ms: float = 0.0
     lag_s: float | None = None
     error: str = ""
+    collector_age_s: float | None = None
+    """From the newest read, even when the snapshot on screen is older (unchanged data is not
+    put on screen again, and a killed collector changes nothing but this)."""
 
 
 def _join(parts: list[Text]) -> Text:
@@ -53,15 +56,16 @@ def link_text(link: LinkState) -> Text:
     return Text.assemble(("Redis ", ""), ("●", "green"), f" {link.round_trip_ms:.1f}ms")
 
 
-def collector_text(snapshot: Snapshot) -> tuple[Text, bool]:
+def collector_text(snapshot: Snapshot, age: float | None = None) -> tuple[Text, bool]:
     """What the collector is doing, its state first, and whether that is a warning: a
-    stopped or silent collector, or none at all, leaves the numbers frozen on screen."""
-    seen_at = snapshot.collector_seen_at
-    if seen_at is None:
+    stopped or silent collector, or none at all, leaves the numbers frozen on screen. `age`:
+    seconds since its last status as of the newest read (default: as of `snapshot`'s)."""
+    if snapshot.collector_seen_at is None:
         if snapshot.collector_status:  # a collector from before `state` was published
             return Text(clean_text(snapshot.collector_status, COLLECTOR_STATUS_MAX), style="dim"), False
         return Text("no collector has written here", style="bold yellow"), True
-    age = max(snapshot.read_at.timestamp() - seen_at, 0.0)
+    if age is None:
+        age = snapshot.collector_age_s or 0.0
     state = clean_text(snapshot.collector_state, COLLECTOR_STATUS_MAX) or "running"
     if state == "stopped":
         return Text(f"collector stopped {fmt.human_duration(age)} ago", style="bold yellow"), True
@@ -77,7 +81,7 @@ def left_text(snapshot: Snapshot | None, link: LinkState) -> Text:
     parts: list[Text] = []
     if link.connected is False:
         parts.append(link_text(link))  # first, so a narrow terminal still shows why
-    collector, warning = collector_text(snapshot) if snapshot is not None else (Text(""), False)
+    collector, warning = collector_text(snapshot, link.collector_age_s) if snapshot is not None else (Text(""), False)
     if snapshot is not None:
         if snapshot.is_demo:
             parts.append(Text(" DEMO DATA ", style="bold reverse yellow"))
