@@ -31,19 +31,20 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
                                        result.stderr.decode("utf-8", "replace"))
 
 
-def start_cli(*args: str, state_dir: Path) -> subprocess.Popen[str]:
+def start_cli(*args: str, state_dir: Path, stdin: int | None = None) -> subprocess.Popen[str]:
     """`python -m tweetwatch ARGS` in the background, with the environment run_cli uses."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWEETWATCH_", "REDIS_URL"))}
     env["TWEETWATCH_CONFIG"] = str(FIXTURES / "empty-config.toml")
     env["TWEETWATCH_STATE_DIR"] = str(state_dir)
-    return subprocess.Popen([sys.executable, "-m", "tweetwatch", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-m", "tweetwatch", *args], cwd=REPO, env=env, stdin=stdin,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=stdin is None)
 
 
 @contextmanager
-def cli_process(*args: str, state_dir: Path) -> Iterator[subprocess.Popen[str]]:
-    """`start_cli`, killed on the way out if the test left it running."""
-    proc = start_cli(*args, state_dir=state_dir)
+def cli_process(*args: str, state_dir: Path, stdin: int | None = None) -> Iterator[subprocess.Popen[str]]:
+    """`start_cli`, killed on the way out if the test left it running (`stdin=subprocess.PIPE`:
+    a pipe the test writes bytes to)."""
+    proc = start_cli(*args, state_dir=state_dir, stdin=stdin)
     try:
         yield proc
     finally:

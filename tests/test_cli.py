@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from support import FIXTURES, run_cli
+import redis
+from support import FIXTURES, cli_process, run_cli
+
+from tweetwatch.store.keys import Keys
 
 
 def collect(server_url: str, namespace: str, *files: str, extra: tuple[str, ...] = ()) -> None:
@@ -73,6 +78,25 @@ def test_replay_reads_standard_input_and_fifos(server_url: str, namespace: str, 
     watch = run_cli("replay", "-", *where, "--namespace", namespace, stdin=data)
     assert watch.returncode == 2
     assert watch.stderr.startswith("tweetwatch: --replay - reads standard input, which the dashboard needs")
+
+
+def test_a_quiet_pipe_is_counted_as_it_comes_and_stops_on_sigterm(server_url: str, namespace: str,
+                                                                   tmp_path: Path) -> None:
+    """`tail -f x | tweetwatch collect --replay -`: lines are counted as they come, not when
+    256 KB have arrived or the pipe ends, and SIGTERM stops it with what was read written."""
+    client = redis.Redis.from_url(server_url)
+    with cli_process("collect", "--replay", "-", "--redis", server_url, "--namespace", namespace,
+                     state_dir=tmp_path, stdin=subprocess.PIPE) as proc:
+        assert proc.stdin is not None
+        proc.stdin.write((FIXTURES / "v1_mixed.jsonl").read_bytes())
+        proc.stdin.flush()  # and the pipe stays open, quiet
+        deadline = time.monotonic() + 20
+        while int(client.hget(Keys(namespace).totals, "total") or 0) < 5:
+            assert time.monotonic() < deadline, "lines in a quiet pipe were not counted"
+            time.sleep(0.1)
+        proc.terminate()
+        assert proc.wait(15) == 0
+    assert summary(server_url, namespace)["total"] == 5
 
 
 def test_replaying_twice_counts_once(server_url: str, namespace: str) -> None:

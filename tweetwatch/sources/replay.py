@@ -9,8 +9,11 @@ back only, so a pipe works too: a FIFO, `<(zcat a.gz)`, or `-` for standard inpu
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
+import select
+import stat
 import sys
 import threading
 import time
@@ -18,7 +21,6 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.model import Tweet
@@ -30,6 +32,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 STDIN = Path("-")
 """`--replay -`: standard input."""
+PIPE_IDLE_S = 0.2
+"""A quiet pipe is said to be quiet this often (see `_pipe_blocks`)."""
 _CHUNK_BYTES = 1 << 18
 """Read about this much at a time (`readlines` splits in C, much faster than per-line reads);
 small enough that a batch of lines is processed well within the collector's flush interval."""
@@ -76,12 +80,14 @@ def line_chunks(path: Path) -> Iterator[list[bytes]]:
 
 def _line_chunks(path: Path) -> Iterator[list[bytes]]:
     with _open(path) as raw:
-        magic = raw.peek(2)[:2]  # no seek: a pipe cannot go back
-        if magic != _GZIP_MAGIC:
+        if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):  # a pipe, a FIFO, a terminal
+            yield from _stream_line_chunks(_pipe_blocks(raw.fileno()), shown(path.name))
+            return
+        if raw.peek(2)[:2] != _GZIP_MAGIC:
             while chunk := raw.readlines(_CHUNK_BYTES):
                 yield chunk
             return
-        yield from _gzip_line_chunks(raw, shown(path.name))
+        yield from _gzip_line_chunks(iter(lambda: raw.read(_CHUNK_BYTES), b""), shown(path.name))
 
 
 def _open(path: Path) -> io.BufferedReader:
@@ -90,11 +96,62 @@ def _open(path: Path) -> io.BufferedReader:
     return open(path, "rb")  # noqa: SIM115
 
 
-def _gzip_line_chunks(raw: IO[bytes], name: str) -> Iterator[list[bytes]]:
+def _pipe_blocks(fd: int) -> Iterator[bytes]:
+    """What a pipe has, as it comes, until it ends; `b""` whenever it has had nothing for
+    PIPE_IDLE_S, so the collector can write what it holds and notice a stop (`tail -f x |`:
+    a pipe may stay open and quiet for hours, and `readlines` would wait for 256 KB)."""
+    while True:
+        ready, _, _ = select.select([fd], [], [], PIPE_IDLE_S)
+        if not ready:
+            yield b""
+            continue
+        block = os.read(fd, _CHUNK_BYTES)
+        if not block:
+            return
+        yield block
+
+
+def _stream_line_chunks(blocks: Iterator[bytes], name: str) -> Iterator[list[bytes]]:
+    """Lines of a pipe's blocks (`[]` while it is quiet), plain or gzip by its first bytes."""
+    head = b""
+    for block in blocks:
+        if not block:
+            yield []
+            continue
+        head += block
+        if len(head) >= len(_GZIP_MAGIC):
+            break
+    if not head:
+        return
+    chained = itertools.chain([head], blocks)
+    if head.startswith(_GZIP_MAGIC):
+        yield from _gzip_line_chunks(chained, name)
+        return
+    pending: list[bytes] = []  # the unfinished line's pieces: joined once, however long
+    for block in chained:
+        if b"\n" not in block:
+            if block:
+                pending.append(block)
+            else:
+                yield []
+            continue
+        lines = block.split(b"\n")
+        lines[0] = b"".join([*pending, lines[0]])
+        pending = [lines.pop()]
+        yield lines
+    if last := b"".join(pending):
+        yield [last]
+
+
+def _gzip_line_chunks(blocks: Iterator[bytes], name: str) -> Iterator[list[bytes]]:
+    """Lines of gzip data arriving in `blocks` (`b""`: nothing yet, yields `[]`)."""
     decompressor = zlib.decompressobj(wbits=31)
     in_member = False
     tail = b""
-    while compressed := raw.read(_CHUNK_BYTES):
+    for compressed in blocks:
+        if not compressed:
+            yield []
+            continue
         while compressed:
             in_member = True
             try:
@@ -160,7 +217,7 @@ class ReplaySource:
                 raise UsageError(f"cannot read replay file {shown(path)}: {exc.strerror or exc}") from None
 
     def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
-        """Raw lines; `None` while pacing waits, so the collector can flush meanwhile."""
+        """Raw lines; `None` while pacing waits or a pipe is quiet, so the collector can flush."""
         pacer = _Pacer(self.speed, self.sleep, stop) if self.speed else None
         for path in self.paths:
             self._name = path.name
@@ -169,6 +226,8 @@ class ReplaySource:
                 for chunk in line_chunks(path):
                     if stop.is_set():
                         return
+                    if not chunk:  # a quiet pipe
+                        yield None
                     for line in chunk:
                         self._number += 1
                         if pacer is not None:
