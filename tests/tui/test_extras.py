@@ -414,3 +414,25 @@ async def test_a_collector_killed_under_unchanged_data_turns_silent(make_app: Ma
             await pilot.press("r")
             await settle(pilot)
         assert "collector silent for 12s (last: reading)" in text_of(app.query_one("#status"))
+
+
+async def test_a_chart_too_short_to_read_says_so(make_app: MakeApp, reader: FakeReader) -> None:
+    """Nine topics at 80x24 leave the chart one row: every line drawn flat at its peak
+    (`149.0┤⣀⣀⣀`, QA 2026-11-28). It says it is too short instead, and `z` shows it."""
+    from dataclasses import replace as replace_topic
+
+    from tweetwatch.tui.chart import TOO_SHORT, FrequencyChart
+
+    base = make_snapshot()
+    topics = tuple(replace_topic(base.topics[i % 2], name=f"topic{i}") for i in range(9))
+    reader.build = lambda window_s: replace(make_snapshot(window_s), topics=topics)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        chart = app.query_one(FrequencyChart)
+        assert TOO_SHORT in text_of(chart) and "┤" not in text_of(chart)
+        chart.focus()
+        await pilot.press("z")
+        await settle(pilot)
+        await pilot.pause()
+        assert TOO_SHORT not in text_of(chart) and "┤" in text_of(chart)

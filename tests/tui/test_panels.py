@@ -15,7 +15,7 @@ from tweetwatch.tui import format as fmt
 from tweetwatch.tui.app import REFRESH_STEPS, step_interval
 from rich.text import Text
 
-from tweetwatch.tui.chart import DrawJob, chart_data, downsample, draw
+from tweetwatch.tui.chart import ChartLine, DrawJob, chart_data, downsample, draw, legend_strip
 from tweetwatch.tui.columns import row, widths_for
 from tweetwatch.tui.counters import counters_table
 from tweetwatch.tui.statusbar import LinkState, left_text, right_text
@@ -257,3 +257,14 @@ def test_a_share_that_is_there_is_never_zero_percent() -> None:
 
     assert [percent(s) for s in (None, 0.0, 1 / 229, 0.005, 0.006, 0.41, 1.0)] == [
         "—", "0%", "<1%", "<1%", "1%", "41%", "100%"]
+
+
+def test_legend_names_stay_apart_or_give_way_to_plus_n() -> None:
+    names = ("all", "trump_rally", "trump_poll", "trump_crowd", "biden_new", "biden_town")
+    lines = [ChartLine(name, "cyan", ()) for name in names]
+    legend = legend_strip(lines, 44, "━").text  # 80x24's chart: QA saw `━ tr…  ━ tr…  ━ tr…`
+    *named, last = legend.split("━")
+    labels = [part.strip() for part in named[1:]] + [last.split()[0]]
+    assert len(labels) == len(set(labels)), legend
+    assert 1 < len(labels) < len(names) and last.split()[-1] == f"+{len(names) - len(labels)}", legend
+    assert legend_strip(lines, 200, "━").text.split() == [t for n in names for t in ("━", n)]

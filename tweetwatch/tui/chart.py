@@ -145,12 +145,14 @@ def draw(job: DrawJob) -> list[Strip]:
     plt._set_size(job.width, plot_height)
     plt.theme(job.theme)
     most = max(job.width - 10, 2)
+    top = 0.0
     for line in data.lines:
         values = downsample(line.values, most)
         points = [(i, v) for i, v in enumerate(values) if not math.isnan(v)]
         if points:
             xs, ys = zip(*points)
             plt.plot(list(xs), list(ys), color=plotext_color(line.color), marker=job.marker)
+            top = max(top, *ys)  # of what is drawn: a long window's means, not its raw peaks
     shown = min(data.length, most)
     positions, labels = data.x_ticks(job.width)
     scale = (shown - 1) / max(data.length - 1, 1)
@@ -159,7 +161,6 @@ def draw(job: DrawJob) -> list[Strip]:
     if job.mood:
         align_y_axis(plt, plot_height, -1.0, 1.0)
     else:
-        top = max((v for line in data.lines for v in line.values if not math.isnan(v)), default=0.0)
         align_y_axis(plt, plot_height, 0.0, top)
     plt._set_sizes()  # what `plt.build()` does, minus writing the cells out as ANSI text
     plt._build_matrix()
@@ -176,14 +177,17 @@ def legend_strip(lines: Sequence[ChartLine], width: int, glyph: str) -> Strip:
     """One row naming each line in its colour, `━ all  ━ trump  ━ biden`, below the chart
     rather than over it (plotext's legend covered the newest data of a short chart and was
     left out of one with many lines). Names are cut to a common length, down to three
-    characters, and then the last lines are left off for a `+N`, to fit `width`."""
+    characters while they stay apart (`trump_rally`, `trump_poll` are not both `tr…`), and
+    then the last lines are left off for a `+N`, to fit `width`."""
     longest = max((len(line.label) for line in lines), default=0)
     for shown in range(len(lines), 0, -1):
         more = [Segment(f"+{len(lines) - shown}", _LEGEND_MORE)] if shown < len(lines) else []
         for cut in range(longest, min(longest, 3) - 1, -1):
+            labels = [line.label if len(line.label) <= cut else line.label[: cut - 1] + "…" for line in lines[:shown]]
+            if len(set(labels)) < len(labels):
+                break  # `tr…  tr…` names nothing: fewer lines, named apart
             segments: list[Segment] = [Segment(" ")]
-            for line in lines[:shown]:
-                label = line.label if len(line.label) <= cut else line.label[: cut - 1] + "…"
+            for line, label in zip(lines, labels):
                 segments += [Segment(glyph, _legend_style(line.color)), Segment(f" {label}  ")]
             segments += more
             strip = Strip(segments)
@@ -266,6 +270,12 @@ def _canvas_rows(plt: Plot, height: int) -> int:
 
 PreDrawn = tuple[DrawJob, list[Strip]]
 """A drawing made ahead, with the job it is the drawing of."""
+
+
+MIN_HEIGHT = 7
+"""Rows the chart needs: the legend, the frame and x labels (4), and 3 rows of data. Below
+it (many topics at 80x24) a one-row plot drew every line flat at its peak."""
+TOO_SHORT = "too short for a chart: z zooms"
 
 
 def _message_for(data: ChartData | None, mood: bool) -> Text | None:
@@ -361,6 +371,8 @@ class FrequencyChart(PlotextPlot, TextLines):
         self._request_drawing()
 
     def _message(self) -> Text | None:
+        if self.is_mounted and 0 < self.size.height < MIN_HEIGHT and self._data is not None:
+            return Text(TOO_SHORT, style="dim")
         return _message_for(self._data, self.mood)
 
     def predraw(self, snapshot: Snapshot) -> PreDrawn | None:
