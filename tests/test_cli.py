@@ -155,6 +155,7 @@ def test_unreachable_redis_summary_fails_with_one_line(tmp_path: Path) -> None:
     [
         (("--track", "Bad Name:x"), "invalid topic name"),
         (("--track", "t:trump,!!!"), "keyword '!!!' of topic 't' can never match"),
+        (("--replay", "-", "--replay", "-"), "--replay - can be given once: standard input is one stream"),
         (("--track", "t:https://t.co/x"), "can never match: it has no letters or digits outside a URL"),
         (("--speed", "fast"), "invalid speed"),
         (("--speed", "1e-300"), "invalid speed '1e-300': use a number from 0.01"),  # would never finish

@@ -41,6 +41,8 @@ small enough that a batch of lines is processed well within the collector's flus
 
 def check_readable(paths: Sequence[Path]) -> None:
     """Fail early, with one line, when a replay file is missing or unreadable."""
+    if sum(path == STDIN for path in paths) > 1:
+        raise UsageError("--replay - can be given once: standard input is one stream")
     for path in paths:
         if path == STDIN:
             continue
