@@ -23,7 +23,7 @@ from tui_fakes import (
     text_of,
 )
 
-from tweetwatch.store.snapshot import FeedEntry
+from tweetwatch.store.snapshot import FeedEntry, Snapshot
 from tweetwatch.tui.app import DashboardApp, wants_ansi_theme
 from tweetwatch.tui.chart import FrequencyChart
 from tweetwatch.tui.drilldown import KeywordPicker, KeywordScreen
@@ -344,16 +344,19 @@ def test_keyword_at_maps_cells_to_words() -> None:
     assert keyword_at(None, 40, 0, 1) is None
 
 
+def with_topics(count: int, window_s: int = 300) -> Snapshot:
+    """The fake snapshot with `count` topics, `topic0`.. (the two fake topics' figures in turn)."""
+    base = make_snapshot(window_s)
+    return replace(base, topics=tuple(replace(base.topics[i % 2], name=f"topic{i}") for i in range(count)))
+
+
 def test_many_topics_keep_their_keywords_legible() -> None:
     """Five topics in the 32 columns of an 80x24 dashboard read `b… 48  t… 48  a… 4`: the
     table shows the topics that fit at a legible width, and clicks map to what is shown."""
-    from dataclasses import replace as replace_topic
-
     from tweetwatch.tui.keywords import MIN_BLOCK, keywords_grid, shown_topics
 
     base = make_snapshot()
-    topics = tuple(replace_topic(base.topics[i % 2], name=f"topic{i}") for i in range(5))
-    snapshot = replace(base, topics=topics)
+    snapshot = with_topics(5)
     assert [shown_topics(5, width) for width in (12, 32, 78, 200)] == [1, 2, 5, 5]
     lines = [line.plain for line in keywords_grid(snapshot, 32)]
     assert lines[0].split() == ["topic0", "n", "topic1", "n"]
@@ -364,11 +367,7 @@ def test_many_topics_keep_their_keywords_legible() -> None:
 
 
 async def test_hidden_topics_are_named_on_the_border(make_app: MakeApp, reader: FakeReader) -> None:
-    from dataclasses import replace as replace_topic
-
-    base = make_snapshot()
-    topics = tuple(replace_topic(base.topics[i % 2], name=f"topic{i}") for i in range(5))
-    reader.build = lambda window_s: replace(make_snapshot(window_s), topics=topics)
+    reader.build = lambda window_s: with_topics(5, window_s)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -419,13 +418,9 @@ async def test_a_collector_killed_under_unchanged_data_turns_silent(make_app: Ma
 async def test_a_chart_too_short_to_read_says_so(make_app: MakeApp, reader: FakeReader) -> None:
     """Nine topics at 80x24 leave the chart one row: every line drawn flat at its peak
     (`149.0┤⣀⣀⣀`, QA 2026-11-28). It says it is too short instead, and `z` shows it."""
-    from dataclasses import replace as replace_topic
+    from tweetwatch.tui.chart import TOO_SHORT
 
-    from tweetwatch.tui.chart import TOO_SHORT, FrequencyChart
-
-    base = make_snapshot()
-    topics = tuple(replace_topic(base.topics[i % 2], name=f"topic{i}") for i in range(9))
-    reader.build = lambda window_s: replace(make_snapshot(window_s), topics=topics)
+    reader.build = lambda window_s: with_topics(9, window_s)
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
