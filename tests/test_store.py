@@ -227,6 +227,7 @@ def test_the_collectors_state_and_when_it_was_heard_reach_the_snapshot(server_ur
     store.publish_status("replay · 5 tweets/s · stopped", state="stopped", detail="5 tweets/s")
     snapshot = store.read_snapshot(300)
     assert (snapshot.collector_state, snapshot.collector_detail) == ("stopped", "5 tweets/s")
+    assert snapshot.retention_s == store.retention_s  # from the meta: the dashboard says what is kept
     assert snapshot.collector_seen_at is not None and before - 1 <= snapshot.collector_seen_at <= time.time()
 
 

@@ -129,6 +129,10 @@ def test_status_texts() -> None:
     assert down.startswith("Redis unreachable — retrying (refused)")
     right = right_text(snap, LinkState(True, 1, 200 * 86400 * 2), window_s=900, refresh_s=0.5, paused=True).plain
     assert right == "stream 20:15:30Z lag 1y │ window 15m │ every 0.5s │  PAUSED "
+    short = replace(snap, retention_s=300)  # collect --retention 5m: the 15m window holds 5m
+    assert "│ window 15m (only 5m kept) │" in right_text(short, LinkState(True), window_s=900, refresh_s=1,
+                                                          paused=False).plain
+    assert "kept" not in right_text(short, LinkState(True), window_s=300, refresh_s=1, paused=False).plain
     assert "connecting" in left_text(None, LinkState()).plain
 
 

@@ -907,6 +907,7 @@ def _build_snapshot(
         namespace=namespace,
         source=meta.source if meta else UNKNOWN_SOURCE,
         is_demo=meta.is_demo if meta else False,
+        retention_s=meta.retention_s if meta else None,
         window_s=window_s,
         stream_clock=datetime.fromtimestamp(clock_ms / 1000, UTC) if clock_ms is not None else None,
         read_at=datetime.now(UTC),

@@ -174,6 +174,9 @@ class Snapshot:
     """The collector's state in that line: `reading`, `stopped`, `redis unreachable`, ..."""
     collector_detail: str = ""
     """The rest of that line after the source's label: rate, counts, the source's state."""
+    retention_s: int | None = None
+    """How long the collector keeps per-minute buckets (None: not recorded). A window longer
+    than it shows only the retention's figures."""
     collector_seen_at: float | None = None
     """When it was published (epoch seconds, the collector's clock); None: never."""
     sentiment: Sentiment | None = None

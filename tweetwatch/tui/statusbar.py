@@ -104,12 +104,22 @@ def right_text(
     parts = [
         Text(f"stream {fmt.clock_time(stream_clock)}{'Z' if stream_clock else ''}")
         + Text(f" lag {fmt.human_duration(link.lag_s)}"),
-        Text(f"window {fmt.window_label(window_s)}"),
+        _window_text(snapshot, window_s),
         Text(f"every {fmt.interval_label(refresh_s)}"),
     ]
     if paused:
         parts.append(Text(" PAUSED ", style="bold reverse yellow"))
     return _join(parts)
+
+
+def _window_text(snapshot: Snapshot | None, window_s: int) -> Text:
+    """`window 1h`, and what is left of it when the collector keeps less (`--retention 5m`):
+    its older minutes are gone, so the window's figures are the retention's."""
+    text = Text(f"window {fmt.window_label(window_s)}")
+    retention_s = None if snapshot is None else snapshot.retention_s
+    if retention_s is not None and window_s > retention_s:
+        text.append(f" (only {fmt.window_label(retention_s)} kept)", style="bold yellow")
+    return text
 
 
 class StatusBar(columns.TextLines):
