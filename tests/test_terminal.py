@@ -203,3 +203,21 @@ def test_headless_command_survives_its_terminal_and_stops_cleanly(
     assert not client.exists(keys.collector("demo")), "lease left behind"
     written = client.xlen(keys.raw) if "--raw-only" in command else int(client.hget(keys.totals, "total") or 0)
     assert written >= shown  # everything its last status line reported is in Redis
+
+
+def test_a_dashboard_stuck_after_its_terminal_went_away_finishes_and_leaves() -> None:
+    """Textual's shutdown can block writing to a dead terminal (1 in ~15 `tmux kill-session`,
+    QA 2026-11-28): after SIGHUP a watchdog writes what is held, releases and leaves."""
+    from tweetwatch.cli import exit_if_stuck
+
+    done: list[str] = []
+    exit_if_stuck(lambda: done.append("finished"), grace_s=0.05, leave=lambda code: done.append(f"left {code}"))
+    assert done == ["finished", "left 0"]
+
+    def failing() -> None:
+        raise RuntimeError("Redis went away too")
+
+    left: list[int] = []
+    with pytest.raises(RuntimeError):
+        exit_if_stuck(failing, grace_s=0.01, leave=left.append)
+    assert left == [0]  # it leaves all the same

@@ -41,6 +41,8 @@ DASHBOARD_WINDOW_S = 300
 EXIT_INTERRUPTED = 130
 LONG_RUNNING = ("run", "dashboard", "collect", "process")
 """Commands whose command line (`ps`) stays visible for long: a password there gets a note."""
+HANGUP_GRACE_S = 10.0
+"""After SIGHUP, how long the dashboard may take to close before `exit_if_stuck` ends it."""
 STOP_GRACE_S = 20.0
 """After a stop request, how long `collect` waits for the collector to write what it holds
 (it gives an unreachable Redis DRAIN_GRACE_S of that) before it exits anyway."""
@@ -318,6 +320,21 @@ def _stop_signals(on_signal: Callable[[int], None]) -> Iterator[None]:
             signal.signal(sig, old)  # type: ignore[arg-type]
 
 
+def exit_if_stuck(finish: Callable[[], None], grace_s: float = HANGUP_GRACE_S,
+                  leave: Callable[[int], None] = os._exit) -> None:
+    """After SIGHUP (the terminal gone): Textual's shutdown writes to the dead terminal and,
+    about once in 15 `tmux kill-session`, blocks there for good (its writer thread's queue),
+    deaf to SIGTERM, and `tweetwatch` kept its collector and lease alive as an orphan. If the
+    process is still here after `grace_s`, `finish` (write what is held, release the lease
+    and the embedded server) and leave."""
+    time.sleep(grace_s)
+    log.warning("the terminal went away and the dashboard did not close within %.0f s; leaving", grace_s)
+    try:
+        finish()
+    finally:
+        leave(0)
+
+
 def _status_printer() -> Callable[[str], None]:
     """Status lines on stderr, from any thread; never raises. When stderr is gone, EIO (the
     terminal went away: a disowned job after its SSH session ended) or EPIPE (its reader
@@ -562,10 +579,18 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
                            colors=settings.colors, ascii_only=settings.ascii,
                            screenshot_dir=settings.data_dir / "screenshots")
 
-        def request_exit(_signum: int) -> None:
+        def finish() -> None:
+            if collector is not None:
+                collector.stop()
+                collector.wait(10)
+            _release(backend, lease)
+
+        def request_exit(signum: int) -> None:
             loop = getattr(app, "_loop", None)
             if loop is not None:
                 loop.call_soon_threadsafe(app.exit)
+            if signum == signal.SIGHUP:
+                threading.Thread(target=exit_if_stuck, args=(finish,), daemon=True, name="hangup-watchdog").start()
 
         with _stop_signals(request_exit):
             app.run(mouse=settings.mouse)
