@@ -31,6 +31,7 @@ from tweetwatch.store.keys import NAMESPACE_RE
 from tweetwatch.store.lease import CollectorLease
 from tweetwatch.secret import mask_url, url_has_secret
 from tweetwatch.store.redis_store import UNKNOWN_SOURCE, Store, open_client
+from tweetwatch.store.snapshot import Snapshot
 from tweetwatch.sources.base import Source, label_of
 
 log = logging.getLogger("tweetwatch")
@@ -466,16 +467,17 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
             _release(backend)
 
 
-def _retained_window(store: Store, window_s: int) -> int:
-    """`window_s`, or the collector's retention when that is shorter (said on stderr): older
-    minutes are deleted, so a longer window would show the retention's figures under its name."""
-    meta = store.read_meta()
-    retention_s = meta.retention_s if meta is not None else None
+def _read_retained(store: Store, window_s: int) -> Snapshot:
+    """The snapshot of `window_s`, or of the collector's retention when that is shorter (said
+    on stderr): older minutes are deleted, so a longer window would show the retention's
+    figures under its name. The snapshot carries the retention: a second read only then."""
+    snapshot = store.read_snapshot(window_s)
+    retention_s = snapshot.retention_s
     if retention_s is None or window_s <= retention_s:
-        return window_s
+        return snapshot
     print(f"tweetwatch: window {format_duration(window_s)} is longer than the collector's retention; "
           f"showing the last {format_duration(retention_s)}", file=sys.stderr)
-    return retention_s
+    return store.read_snapshot(retention_s)
 
 
 def cmd_summary(settings: Settings) -> int:
@@ -483,7 +485,7 @@ def cmd_summary(settings: Settings) -> int:
 
     backend = connect(settings, "summary")
     try:
-        snapshot = backend.store.read_snapshot(_retained_window(backend.store, settings.window_s or SUMMARY_WINDOW_S))
+        snapshot = _read_retained(backend.store, settings.window_s or SUMMARY_WINDOW_S)
     finally:
         _release(backend)
     if snapshot.source == UNKNOWN_SOURCE and not (snapshot.total or snapshot.control or snapshot.rejected):
@@ -507,8 +509,8 @@ def cmd_export(settings: Settings, flags: dict) -> int:
     size = export.parse_size(flags.get("size") or "1200x600")
     backend = connect(settings, "export")
     try:
-        window_s = _retained_window(backend.store, settings.window_s or SUMMARY_WINDOW_S)
-        snapshot = backend.store.read_snapshot(window_s)
+        snapshot = _read_retained(backend.store, settings.window_s or SUMMARY_WINDOW_S)
+        window_s = snapshot.window_s
         names = [t.name for t in snapshot.topics]
         if kind == "wordcloud":
             topic = (flags.get("topic") or "").casefold()
@@ -559,7 +561,9 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
     from tweetwatch.pipeline.collector import Collector
     from tweetwatch.tui.app import DashboardApp
 
-    if with_collector and settings.source == "replay" and any(str(p) == "-" for p in settings.replay):
+    from tweetwatch.sources.replay import STDIN
+
+    if with_collector and settings.source == "replay" and STDIN in settings.replay:
         raise UsageError("--replay - reads standard input, which the dashboard needs for its keys: "
                          "run `tweetwatch collect --replay -` and watch it with `tweetwatch dashboard`")
     source = make_source(settings) if with_collector else None
@@ -579,10 +583,13 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
                            colors=settings.colors, ascii_only=settings.ascii,
                            screenshot_dir=settings.data_dir / "screenshots")
 
-        def finish() -> None:
+        def stop_collector() -> None:
             if collector is not None:
                 collector.stop()
                 collector.wait(10)
+
+        def finish() -> None:
+            stop_collector()
             _release(backend, lease)
 
         def request_exit(signum: int) -> None:
@@ -594,11 +601,9 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
 
         with _stop_signals(request_exit):
             app.run(mouse=settings.mouse)
-        if collector is not None:
-            collector.stop()
-            collector.wait(10)
-            if collector.error is not None:
-                raise collector.error
+        stop_collector()
+        if collector is not None and collector.error is not None:
+            raise collector.error
         return 0
     finally:
         _release(backend, lease)
