@@ -37,6 +37,10 @@ PIPE_IDLE_S = 0.2
 _CHUNK_BYTES = 1 << 18
 """Read about this much at a time (`readlines` splits in C, much faster than per-line reads);
 small enough that a batch of lines is processed well within the collector's flush interval."""
+_READ_BUFFER_BYTES = 1 << 20
+"""The file's buffer. With the default 8 KB one, a ~1 KB line often straddles the buffer's
+end and `readlines` copies it twice: 0.64–0.84 s per million 1 KB lines, against 0.25–0.71 s
+with 1 MiB (`readlines` alone, pinned, three runs each)."""
 
 
 def check_readable(paths: Sequence[Path]) -> None:
@@ -95,7 +99,7 @@ def _line_chunks(path: Path) -> Iterator[list[bytes]]:
 def _open(path: Path) -> io.BufferedReader:
     if path == STDIN:
         return open(sys.stdin.fileno(), "rb", closefd=False)  # noqa: SIM115 - closed by the caller
-    return open(path, "rb")  # noqa: SIM115
+    return open(path, "rb", buffering=_READ_BUFFER_BYTES)  # noqa: SIM115
 
 
 def _pipe_blocks(fd: int) -> Iterator[bytes]:
