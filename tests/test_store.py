@@ -248,3 +248,38 @@ def test_readers_use_only_the_rolling_sets_the_writer_keeps(server_url: str, nam
     assert top(3600) == "alpha"  # not kept (a reader with the default 24 h assumed it was)
     client.hdel(keys.meta, "retention_s")
     assert top(300) == "alpha"  # unknown: the union
+
+
+def test_rolling_sets_stay_exact_when_a_run_with_another_retention_came_between(
+    server_url: str, namespace: str, client: redis.Redis
+) -> None:
+    """A run that keeps fewer rolling sets (a shorter --retention) leaves the others behind; a
+    later run that keeps them again must not take them up where they stopped (they would
+    miss, or subtract, what was written in between): every rolled window still equals the
+    union of its per-minute sets."""
+    from tweetwatch.store.redis_store import ROLL_SPANS, window_minutes
+
+    keys = Keys(namespace)
+    n = 0
+
+    def run(retention_s: int, minutes: range) -> None:
+        nonlocal n
+        store = make_store(server_url, namespace, retention_s=retention_s)  # a new run: writes meta
+        for minute in minutes:
+            batch = []
+            for k in range(1 + minute % 4):
+                n += 1
+                batch.append(tweet(n, f"trump m{minute} w{k} shared", minute * 60 + k, author=f"a{n % 5}"))
+            store.write(AGG.build(batch), TOPICS)
+
+    run(7200, range(0, 30))  # keeps every rolling set
+    run(300, range(30, 38))  # keeps the 1 min set only
+    run(7200, range(38, 41))  # keeps them all again
+    reader = Store(open_client(server_url, "test"), namespace)
+    clock_s = int(client.zscore(keys.clock, "clock")) // 1000
+    for window_s, span in ROLL_SPANS.items():
+        assert client.exists(keys.roll_prefix("kw:trump") + str(span)), window_s  # read from the rolling set
+        client.zunionstore("check", {keys.keywords("trump", m): -1 for m in window_minutes(clock_s, window_s)})
+        expected = [(w, int(-s)) for w, s in client.zrange("check", 0, 9, withscores=True)]
+        assert list(reader.read_snapshot(window_s).topic("trump").top_keywords) == expected, window_s
+    client.delete("check")

@@ -253,10 +253,22 @@ class Store:
             "retention_s": str(self.retention_s),  # readers derive the rolling sets kept from it
         }
 
+        # Rolling sets this run does not keep would go stale, and a later run that keeps them
+        # again would take them up where they stopped (counts off by what was written in
+        # between): drop them, so such a run rebuilds them from the per-minute sets.
+        unkept = [span for span in ROLL_SPANS.values() if span not in self.roll_spans]
+        families = [f"kw:{topic.name}" for topic in topics] + ["ht", "mn"]
+        dropped = [
+            self.keys.roll_prefix(family) + f"{span}{suffix}"
+            for family in families for span in unkept for suffix in ("", ":mark")
+        ]
+
         def run() -> None:
             pipe = self.client.pipeline(transaction=True)
             pipe.hsetnx(self.keys.meta, "created_at", datetime.now(UTC).isoformat())
             pipe.hset(self.keys.meta, mapping=mapping)
+            if dropped:
+                pipe.delete(*dropped)
             pipe.execute()
 
         self._call(run)

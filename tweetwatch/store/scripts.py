@@ -65,6 +65,11 @@ for i = 5, #ARGV do
   local target = clock_min - span
   local mark = tonumber(redis.call("GET", mark_key))
   if not mark then
+    redis.call("DEL", roll)
+    for m = target + 1, clock_min do
+      redis.call("ZUNIONSTORE", roll, 2, roll, ARGV[1] .. m, "WEIGHTS", 1, -1)
+    end
+    redis.call("ZREMRANGEBYSCORE", roll, 0, "+inf")
     mark = target
   elseif target > mark then
     if target - mark >= span then
@@ -97,4 +102,6 @@ set holds *negated* counts (ZRANGE order = count descending, word ascending) sum
 minutes (mark, clock_min], mark = clock_min - span. Minutes leaving the window are subtracted
 by adding their per-minute set, so this must run *before* the batch's words are added to the
 per-minute sets; then every minute is subtracted exactly once with exactly what was added.
+A set without a mark (new, expired, or dropped by `Store.write_meta`) starts as the sum of
+the per-minute sets already in its window, so it also counts what an earlier run wrote.
 """
