@@ -205,6 +205,34 @@ def test_headless_command_survives_its_terminal_and_stops_cleanly(
     assert written >= shown  # everything its last status line reported is in Redis
 
 
+def test_a_dashboard_whose_terminal_closes_without_sighup_leaves(server_url: str, namespace: str, tmp_path: Path) -> None:
+    """The pty under `tweetwatch` closes but no SIGHUP comes (it is not the controlling
+    terminal here: a new session without one). Regression: Textual's input thread read EOF
+    in a busy loop, ~90% of a core, and the process stayed for good with its collector and
+    lease. It now notices the dead terminal, writes what it holds, releases and exits 0."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWEETWATCH_")}
+    env.update(TERM="xterm-256color", TWEETWATCH_STATE_DIR=str(tmp_path),
+               TWEETWATCH_CONFIG=str(FIXTURES / "empty-config.toml"))
+    proc, master = spawn_in_pty([sys.executable, "-m", "tweetwatch", "--redis", server_url, "--namespace",
+                                 namespace, "--demo-rate", "200"], env)
+    try:
+        screen = read_until(master, b"counters", 30)
+        assert b"counters" in screen, screen[-2000:]
+        time.sleep(1.5)  # a few posts counted
+        os.close(master)
+        master = -1
+        proc.wait(20)  # TimeoutExpired: it stayed
+        assert proc.returncode == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if master >= 0:
+            os.close(master)
+    client = redis.Redis.from_url(server_url, decode_responses=True)
+    assert not client.exists(Keys(namespace).collector("demo")), "lease left behind"
+    assert int(client.hget(Keys(namespace).totals, "total") or 0) > 0
+
+
 def test_a_dashboard_stuck_after_its_terminal_went_away_finishes_and_leaves() -> None:
     """Textual's shutdown can block writing to a dead terminal (1 in ~15 `tmux kill-session`,
     QA 2026-11-28): after SIGHUP a watchdog writes what is held, releases and leaves."""

@@ -44,6 +44,8 @@ LONG_RUNNING = ("run", "dashboard", "collect", "process")
 """Commands whose command line (`ps`) stays visible for long: a password there gets a note."""
 HANGUP_GRACE_S = 10.0
 """After SIGHUP, how long the dashboard may take to close before `exit_if_stuck` ends it."""
+TERMINAL_CHECK_S = 1.0
+"""How often the dashboard checks that its terminal is still there (see `watch_terminal`)."""
 STOP_GRACE_S = 20.0
 """After a stop request, how long `collect` waits for the collector to write what it holds
 (it gives an unreachable Redis DRAIN_GRACE_S of that) before it exits anyway."""
@@ -336,6 +338,23 @@ def exit_if_stuck(finish: Callable[[], None], grace_s: float = HANGUP_GRACE_S,
         leave(0)
 
 
+def watch_terminal(fd: int, on_gone: Callable[[], None], done: threading.Event,
+                   every_s: float = TERMINAL_CHECK_S) -> None:
+    """Call `on_gone` once if the terminal on `fd` goes away, until `done` is set. A terminal
+    closing without a SIGHUP (a dashboard whose pty is not its controlling terminal, or
+    whose SIGHUP was ignored) leaves Textual's input thread reading end-of-file in a busy
+    loop, ~90% of a core for good. A hung-up terminal refuses `tcgetattr` (EIO): one ioctl
+    a second notices it."""
+    import termios
+
+    while not done.wait(every_s):
+        try:
+            termios.tcgetattr(fd)
+        except (OSError, termios.error):
+            on_gone()
+            return
+
+
 def _status_printer() -> Callable[[str], None]:
     """Status lines on stderr, from any thread; never raises. When stderr is gone, EIO (the
     terminal went away: a disowned job after its SSH session ended) or EPIPE (its reader
@@ -599,8 +618,15 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
             if signum == signal.SIGHUP:
                 threading.Thread(target=exit_if_stuck, args=(finish,), daemon=True, name="hangup-watchdog").start()
 
+        closed = threading.Event()
+        if sys.stdin.isatty():
+            threading.Thread(target=watch_terminal, args=(sys.stdin.fileno(), lambda: request_exit(signal.SIGHUP), closed),
+                             daemon=True, name="terminal-watch").start()
         with _stop_signals(request_exit):
-            app.run(mouse=settings.mouse)
+            try:
+                app.run(mouse=settings.mouse)
+            finally:
+                closed.set()
         stop_collector()
         if collector is not None and collector.error is not None:
             raise collector.error
