@@ -174,7 +174,7 @@ def test_plotext_draws_every_line_in_its_area(width: int, height: int, marker: s
     assert has_braille == (marker == "braille")
 
 
-@pytest.mark.parametrize("height", [9, 10, 11, 12, 16, 23, 30])
+@pytest.mark.parametrize("height", [9, 10, 11, 12, 16, 20, 23, 24, 30])
 @pytest.mark.parametrize(("top", "mood"), [(13.0, False), (4.0, False), (517.0, False), (1.0, True)])
 def test_every_y_label_is_the_value_of_its_row(height: int, top: float, mood: bool) -> None:
     """plotext put evenly spaced tick values on the nearest rows: `10.8` stood beside the row
@@ -196,8 +196,9 @@ def test_every_y_label_is_the_value_of_its_row(height: int, top: float, mood: bo
     top_value = labelled[last] + row_step * (last - first)
     for index, label in labelled.items():  # every label is its row's value
         assert abs(label - (labelled[last] + row_step * (last - index))) <= 1e-9, (index, label)
-    if mood:
-        assert 0.0 in labelled.values() and -1.5 <= labelled[last] <= -1 and top_value >= 1 - 1e-9
+    if mood:  # sentiment lies in [-1, 1]: labels from -1 through 0 to 1, none beyond (-1.2 was shown)
+        assert labelled[last] == -1 and {0.0, 1.0} <= set(labelled.values()) and max(labelled.values()) == 1
+        assert 1 - 1e-9 <= top_value <= 1.5 + 1e-9
     else:  # the data fits, without much to spare
         assert labelled[last] == 0 and top <= top_value <= 1.5 * top + 1e-9
 

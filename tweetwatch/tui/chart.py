@@ -159,7 +159,7 @@ def draw(job: DrawJob) -> list[Strip]:
     plt.xticks([p * scale for p in positions], labels)
     plt.xlim(0, max(shown - 1, 1))
     if job.mood:
-        align_y_axis(plt, plot_height, -1.0, 1.0)
+        align_y_axis(plt, plot_height, -1.0, 1.0, bounded=True)
     else:
         align_y_axis(plt, plot_height, 0.0, top)
     plt._set_sizes()  # what `plt.build()` does, minus writing the cells out as ANSI text
@@ -206,9 +206,11 @@ def _legend_style(color: str) -> Style | None:
 
 _NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 """Mantissas of the value between two y labels: consecutive ones differ by 1.25x at most."""
+_UNIT_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+"""Mantissas whose steps up to 1 divide 1: labels from -1 that land on 0 and 1 (sentiment)."""
 
 
-def align_y_axis(plt: Plot, height: int, low: float, high: float, most: int = 5) -> None:
+def align_y_axis(plt: Plot, height: int, low: float, high: float, most: int = 5, bounded: bool = False) -> None:
     """Y limits and ticks: evenly spaced labels, each the value of the row it stands on.
 
     plotext spaces its ticks evenly in value and puts each on the nearest row, so a label
@@ -219,44 +221,54 @@ def align_y_axis(plt: Plot, height: int, low: float, high: float, most: int = 5)
     eight rows, with the top row worth 28 unlabelled. `low` is lowered to a multiple of the
     step (so a chart from -1 has a label at 0). Labels further apart are taken when the
     closest ones would leave more than a fifth of the chart empty. Call after the x ticks and labels are set:
-    the data area's height depends on them. `high <= low` (no data yet) is taken as `low + 1`."""
+    the data area's height depends on them. `high <= low` (no data yet) is taken as `low + 1`.
+    `bounded`: no value lies outside [low, high] (sentiment, -1 to 1): steps that divide 1
+    only, so the labels start at `low` itself, and none above `high` (`-1.2` and `2.0` were
+    shown on some heights)."""
     if high <= low:
         high = low + 1
     rows = _canvas_rows(plt, height)
     if rows < 2:
         plt.ylim(low, high)
         return
-    every, label_step, bottom = _label_rows(rows, low, high, most)
+    every, label_step, bottom = _label_rows(rows, low, high, most, bounded)
     row_step = label_step / every
     ticks = [bottom + row * row_step for row in range(0, rows, every)]
+    if bounded:
+        ticks = [tick for tick in ticks if tick <= high + 1e-9 * label_step]
     decimals = next((d for d in range(4) if abs(round(label_step, d) - label_step) < 1e-9 * max(label_step, 1)), 2)
     plt.ylim(bottom, bottom + row_step * (rows - 1))
     plt.yticks(ticks, [f"{tick:.{decimals}f}" for tick in ticks])
 
 
-def _label_rows(rows: int, low: float, high: float, most: int) -> tuple[int, float, float]:
-    """(rows between labels, value between labels, value of the bottom row) for `align_y_axis`."""
+def _label_rows(rows: int, low: float, high: float, most: int, bounded: bool = False) -> tuple[int, float, float]:
+    """(rows between labels, value between labels, value of the bottom row) for `align_y_axis`;
+    `bounded`: the bottom row is `low` itself, and the least empty chart wins."""
+    mantissas = _UNIT_STEPS if bounded else _NICE_STEPS
+    slack = 1.0 if bounded else 1.25
     best: tuple[float, int, float, float] | None = None
     for every in range(max(1, math.ceil((rows - 1) / (most - 1))), rows):
-        label_step = _nice_step((high - low) * every / (rows - 1))
+        label_step = _nice_step((high - low) * every / (rows - 1), mantissas)
         while True:
             bottom = math.floor(low / label_step + 1e-9) * label_step
             if bottom + (rows - 1) * label_step / every >= high - 1e-9 * label_step:
                 break
-            label_step = _nice_step(label_step * 1.001)  # the next round step
+            label_step = _nice_step(label_step * 1.001, mantissas)  # the next round step
+        if bounded and bottom < low - 1e-9 * label_step:
+            continue
         span = (rows - 1) * label_step / every
         if best is None or span < best[0] - 1e-9:
             best = (span, every, label_step, bottom)
-        if span <= 1.25 * (high - low):  # at most a fifth of the chart empty: close labels win
+        if span <= slack * (high - low) + 1e-9 * label_step:  # at most a fifth empty (none if bounded): close labels win
             break
     assert best is not None
     return best[1], best[2], best[3]
 
 
-def _nice_step(step: float) -> float:
-    """The smallest round value (see _NICE_STEPS) that is at least `step`."""
+def _nice_step(step: float, mantissas: tuple[float, ...] = _NICE_STEPS) -> float:
+    """The smallest round value (one of `mantissas` times a power of ten) at least `step`."""
     power = 10.0 ** math.floor(math.log10(step))
-    return next(m * power for m in _NICE_STEPS if m * power >= step * (1 - 1e-12))
+    return next(m * power for m in mantissas if m * power >= step * (1 - 1e-12))
 
 
 def _canvas_rows(plt: Plot, height: int) -> int:
