@@ -63,6 +63,19 @@ def test_v1_timestamp_ms_preferred() -> None:
     assert tweet.created_ms == 1461076265123
 
 
+@pytest.mark.parametrize("stamp", ["99999999999999", "0", 12])
+def test_v1_implausible_timestamp_ms_falls_back_to_created_at_then_the_id(stamp: str | int) -> None:
+    """QA: a post whose `timestamp_ms` is from the far future or 1970 was rejected, though
+    its `created_at` (or its snowflake id) gives the time, as the v2 path does."""
+    line = {"id_str": "1463470036512919552", "text": "x", "user": {"id_str": "1"}, "timestamp_ms": stamp,
+            "created_at": "Wed Nov 24 11:42:00 +0000 2021"}
+    (tweet,) = normalize_line(json.dumps(line))
+    assert tweet.created_ms == parse_v1_time("Wed Nov 24 11:42:00 +0000 2021")
+    del line["created_at"]
+    (tweet,) = normalize_line(json.dumps(line))
+    assert tweet.created_ms == snowflake_ms("1463470036512919552")
+
+
 @pytest.mark.parametrize("key", ["limit", "delete", "warning", "disconnect", "scrub_geo",
                                  "status_withheld", "user_withheld"])
 def test_v1_control_messages(key: str) -> None:

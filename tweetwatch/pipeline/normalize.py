@@ -157,7 +157,9 @@ def _v1_entities(obj: dict[str, Any]) -> dict[str, Any]:
 def _v1_created_ms(obj: dict[str, Any], tweet_id: str) -> int | None:
     stamp = obj.get("timestamp_ms")
     if isinstance(stamp, (str, int)) and str(stamp).isdigit():
-        return plausible_ms(int(stamp))
+        stamped = plausible_ms(int(stamp))
+        if stamped is not None:
+            return stamped  # else created_at, then the id, as for a post without timestamp_ms
     created = obj.get("created_at")
     if isinstance(created, str):
         parsed = parse_v1_time(created)
