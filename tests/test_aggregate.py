@@ -60,3 +60,19 @@ def test_rule_tags_override_local_matching() -> None:
     delta = AGG.build([t])
     assert delta.counters["topic:biden"] == 1
     assert "topic:unknown" not in delta.counters
+
+
+def test_hashtags_and_mentions_count_the_posts_using_them() -> None:
+    """QA: a post repeating a tag counted once per repeat, so a spam post with one tag three
+    times outranked tags that more posts used, and `share` (count / posts) was not a share."""
+    import msgspec
+
+    posts = [
+        msgspec.structs.replace(tweet(1, "x"), hashtags=("Vote", "vote", "VOTE"), mentions=("Ann", "ann")),
+        msgspec.structs.replace(tweet(2, "y"), hashtags=("vote", "Other"), mentions=("ann", "bob")),
+        msgspec.structs.replace(tweet(3, "z"), hashtags=("other",), mentions=("Bob",)),
+    ]
+    delta = AGG.build(posts)
+    (minute,) = delta.hashtags
+    assert dict(delta.hashtags[minute]) == {"vote": 2, "other": 2}
+    assert dict(delta.mentions[minute]) == {"ann": 2, "bob": 2}
