@@ -283,3 +283,19 @@ def test_rolling_sets_stay_exact_when_a_run_with_another_retention_came_between(
         expected = [(w, int(-s)) for w, s in client.zrange("check", 0, 9, withscores=True)]
         assert list(reader.read_snapshot(window_s).topic("trump").top_keywords) == expected, window_s
     client.delete("check")
+
+
+def test_unique_authors_are_those_of_the_windows_whole_minutes(server_url: str, namespace: str) -> None:
+    """Authors are counted per minute, so a window's estimate covers its whole minutes. QA: it
+    was capped at the posts of the window itself, so a 5m window with 12 posts by 4 authors
+    inside and 30 more authors earlier in its oldest minute showed 12, neither figure."""
+    store = make_store(server_url, namespace)
+    # T0 is 20 s into a minute; the clock ends at T0 + 320, so the 5m window starts 40 s into
+    # T0's minute: the early posts (20-34 s into it) are in its oldest minute, not in it
+    early = [tweet(n, "trump early", n % 15, author=f"early{n}") for n in range(30)]
+    inside = [tweet(100 + n, "trump late", 100 + n * 20, author=f"late{n % 4}") for n in range(12)]
+    store.write(AGG.build(early + inside), TOPICS)
+    snap = store.read_snapshot(300)
+    trump = snap.topic("trump")
+    assert trump.count_window == 12
+    assert trump.unique_authors == 34  # exact at this size: HyperLogLog's sparse form

@@ -874,12 +874,16 @@ def _build_snapshot(
     n_buckets = max(1, window_s // bucket_s)
     first = last - n_buckets + 1
     window_lo, rate_lo = clock_s - window_s, clock_s - RATE_SPAN_S
-    # one pass over every per-second field: series buckets, window totals and 10 s rate totals
+    span_lo = clock_s // 60 - window_span(window_s) + 1
+    # one pass over every per-second field: series buckets, window totals, 10 s rate totals
+    # and the posts of the window's whole minutes (the span its author estimates cover)
     keys = [ALL, *(t.name for t in topics)]
     buckets_of = {key: [0] * n_buckets for key in keys}
     in_window = dict.fromkeys(keys, 0)
     in_rate = dict.fromkeys(keys, 0)
+    in_span = dict.fromkeys(keys, 0)
     for minute, fields in rate_by_minute.items():
+        in_span_minute = minute >= span_lo
         base = minute * 60
         for field_name, value in fields.items():
             key, _, sec = field_name.rpartition(":")
@@ -888,6 +892,8 @@ def _build_snapshot(
                 continue
             second, n = base + int(sec), int(value)
             if second <= clock_s:
+                if in_span_minute:
+                    in_span[key] += n
                 if second > window_lo:
                     in_window[key] += n
                 if second > rate_lo:
@@ -907,8 +913,10 @@ def _build_snapshot(
             count_total=int(totals.get(f"topic:{t.name}", 0)),
             count_window=in_window[t.name] if clock_ms else 0,
             rate_per_s=rate(t.name),
-            # a HyperLogLog estimate (~1% off) can exceed the posts it counted: never show more
-            unique_authors=min(unique_authors.get(t.name, 0), in_window[t.name] if clock_ms else 0),
+            # a HyperLogLog estimate (~1% off) can exceed the posts it counted: never show more.
+            # Those are the posts of the window's whole minutes, not of the window: capping at
+            # the window's posts made the estimate just that count (QA)
+            unique_authors=min(unique_authors.get(t.name, 0), in_span[t.name] if clock_ms else 0),
             top_keywords=tuple(top_keywords.get(t.name, ())[:TOP_N]),
             cloud_words=tuple(top_keywords.get(t.name, ())),
             sentiment=_sentiment_of(window_tally, t.name),
