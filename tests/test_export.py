@@ -6,12 +6,14 @@ import csv
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import redis
@@ -89,7 +91,7 @@ def test_export_wordcloud_writes_a_png_of_the_asked_size(server_url: str, namesp
     result = run_cli("export", "wordcloud", "--topic", topic, "-o", str(out), "--size", "640x320",
                      "--window", "24h", "--redis", server_url, "--namespace", namespace)
     assert result.returncode == 0, result.stderr
-    assert f"wrote {out}" in result.stderr
+    assert result.stderr.splitlines() == [f"wrote {out}"]  # Latin words: the bundled font, no note
     with Image.open(out) as image:
         assert image.format == "PNG"
         assert image.size == (640, 320)
@@ -209,3 +211,95 @@ def test_export_json_to_a_full_standard_output_is_one_line(server_url: str, name
                                 timeout=60)
     assert result.returncode == 2
     assert result.stderr.splitlines() == ["tweetwatch: cannot write to standard output: No space left on device"]
+
+
+def installed_fonts(pattern: str = ":scalable=true") -> list[str]:
+    """Font files fontconfig lists for `pattern` (sorted), or a skip when fontconfig is absent."""
+    if shutil.which("fc-list") is None:
+        pytest.skip("fontconfig (fc-list) is not installed")
+    listed = subprocess.run(["fc-list", "--format", "%{file}\n", pattern], capture_output=True, text=True, check=True)
+    return sorted(set(listed.stdout.split()))
+
+
+def test_find_font_gives_an_installed_font_with_the_characters_or_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which font has which characters comes from this machine's fonts (CJK ones or not)."""
+    from tweetwatch.export import cloud_font, find_font, font_chars
+
+    fonts = [f for f in installed_fonts() if font_chars(f)]
+    if not fonts:
+        pytest.skip("no scalable font installed")
+    letters = [chr(c) for c in sorted(font_chars(fonts[0])) if chr(c).isalpha()]
+    chars = "".join(letters[:: max(1, len(letters) // 5)])  # letters across the font's range
+    found = find_font(chars)
+    assert found is not None and all(ord(c) in font_chars(found) for c in chars), (chars, found)
+    assert find_font(chars) == found  # the same font every time
+    nobody = "\U00010000\ue000"  # Linear B syllable A and the first private-use code point
+    if not installed_fonts(":charset=10000 e000"):
+        assert find_font(nobody) is None
+        assert cloud_font(["trump", nobody]) == (None, "".join(sorted(nobody)))
+    assert cloud_font(["trump", "économie", "ελλάδα"]) == (None, "")  # the bundled font has them
+    monkeypatch.setenv("PATH", "")  # no fontconfig: no lookup
+    assert find_font(chars) is None
+
+
+def test_export_wordcloud_draws_in_the_given_font(server_url: str, namespace: str, tmp_path: Path) -> None:
+    from wordcloud import WordCloud
+
+    from tweetwatch.export import CLOUD_RANDOM_STATE
+
+    fonts = installed_fonts(":scalable=true:charset=41")
+    font = next((f for f in fonts if f.endswith("/DejaVuSans.ttf")), fonts[0] if fonts else None)
+    if font is None:
+        pytest.skip("no scalable font with Latin letters installed")
+    words = ["economy", "jobs", "wall", "taxes", "vote", "court"]
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text("".join(v2_line(n, f"trump {word}", T0 + timedelta(seconds=n))
+                              for n, word in enumerate(w for k, w in enumerate(words) for _ in range(k + 1))))
+    collect(server_url, namespace, replay=stream)
+    common = ("--topic", "trump", "--size", "400x200", "--window", "24h", "--redis", server_url, "--namespace", namespace)
+    result = run_cli("export", "wordcloud", "-o", str(tmp_path / "font.png"), "--font", font, *common)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [f"wrote {tmp_path / 'font.png'}"]
+    assert run_cli("export", "wordcloud", "-o", str(tmp_path / "default.png"), *common).returncode == 0
+    frequencies = {w: k + 1 for k, w in reversed(list(enumerate(words)))}
+    expected = WordCloud(font_path=font, width=400, height=200, background_color="white",
+                         random_state=CLOUD_RANDOM_STATE, max_words=len(words), prefer_horizontal=0.9,
+                         normalize_plurals=False).generate_from_frequencies(frequencies).to_array()
+    with Image.open(tmp_path / "font.png") as drawn, Image.open(tmp_path / "default.png") as default:
+        assert np.array_equal(np.asarray(drawn.convert("RGB")), expected)
+        assert not np.array_equal(np.asarray(default.convert("RGB")), expected)
+
+
+def test_export_wordcloud_refuses_a_font_it_cannot_use(tmp_path: Path) -> None:
+    text = tmp_path / "notes.ttf"
+    text.write_text("not a font\n")
+    for font, reason in ((tmp_path / "nope.ttf", "No such file or directory"), (tmp_path, "Is a directory"),
+                         (text, "not a font file (TrueType, OpenType or a collection)")):
+        result = run_cli("export", "wordcloud", "--topic", "trump", "-o", str(tmp_path / "x.png"), "--font", str(font),
+                         state_dir=tmp_path / "state")
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [f"tweetwatch: cannot use --font {font}: {reason}"]
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_export_wordcloud_without_a_font_for_its_words_says_so(server_url: str, namespace: str, tmp_path: Path) -> None:
+    """Linear B words (no usual font has them): the cloud is written, with one line saying so."""
+    if installed_fonts(":charset=10000 10001"):
+        pytest.skip("an installed font has Linear B")
+    linear_b = "\U00010000\U00010001"
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text("".join(v2_line(n, f"trump economy {linear_b * (n % 2 + 1)}", T0 + timedelta(seconds=n))
+                              for n in range(6)))
+    collect(server_url, namespace, replay=stream)
+    out = tmp_path / "cloud.png"
+    result = run_cli("export", "wordcloud", "--topic", "trump", "-o", str(out), "--size", "400x200", "--window", "24h",
+                     "--redis", server_url, "--namespace", namespace)
+    assert result.returncode == 0, result.stderr
+    note, wrote = result.stderr.splitlines()
+    assert note == (f"tweetwatch: note: no installed font has all the LINEAR B characters {linear_b}: words with "
+                    "them are drawn as empty boxes in the word cloud; install a font that has them (Debian/Ubuntu: apt "
+                    "install fonts-noto-cjk for Chinese, Japanese and Korean, fonts-noto for most other scripts) or pass "
+                    "one with --font PATH")
+    assert wrote == f"wrote {out}"
+    with Image.open(out) as image:
+        assert image.size == (400, 200)

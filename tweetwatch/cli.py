@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("-o", "--output", required=True, metavar="PATH", help="where to write")
             command.add_argument("--topic", metavar="NAME", help="topic of the word cloud")
             command.add_argument("--size", metavar="WxH", default="1200x600", help="word cloud image size (default 1200x600)")
+            command.add_argument("--font", metavar="PATH", type=Path,
+                                 help="word cloud font file (default: the bundled one, or an installed font "
+                                      "with the words' characters)")
         if name == "replay":
             command.add_argument("files", metavar="FILE", nargs="+", help="JSON-lines files, .gz too")
         if name == "rules":
@@ -526,6 +529,9 @@ def cmd_export(settings: Settings, flags: dict) -> int:
 
     kind = flags["export_kind"]
     size = export.parse_size(flags.get("size") or "1200x600")
+    font = flags.get("font")
+    if font is not None:
+        export.check_font(font)
     backend = connect(settings, "export")
     try:
         snapshot = _read_retained(backend.store, settings.window_s or SUMMARY_WINDOW_S)
@@ -538,7 +544,9 @@ def cmd_export(settings: Settings, flags: dict) -> int:
                 given = f"unknown topic {flags['topic']!r}" if flags.get("topic") else "needs --topic NAME"
                 raise UsageError(f"export wordcloud {given} (topics: {known})")
             words = backend.store.read_top_words(topic, window_s, export.CLOUD_WORDS)
-            path = export.write_wordcloud(words, Path(flags["output"]), size)
+            path, lacking = export.write_wordcloud(words, Path(flags["output"]), size, font)
+            if lacking:
+                print(f"tweetwatch: {export.missing_glyphs_note(lacking, font)}", file=sys.stderr)
             print(f"wrote {path}", file=sys.stderr)
             return 0
         top = {name: backend.store.read_top_words(name, window_s, export.KEYWORDS_PER_TOPIC) for name in names}

@@ -4,7 +4,9 @@
   text cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, so a spreadsheet
   shows it rather than running it as a formula (JSON keeps every text exact);
 * `json -o FILE` (or `-o -` for stdout) writes the same tables as one JSON document;
-* `wordcloud --topic NAME -o FILE.png` draws a PNG word cloud with `wordcloud`.
+* `wordcloud --topic NAME -o FILE.png` draws a PNG word cloud with `wordcloud`, in its bundled
+  font (DroidSansMono, Latin, Greek and Cyrillic) unless the words need another: then in an
+  installed font fontconfig finds with them all (`cloud_font`), or in `--font PATH`.
 
 Everything comes from one `Store.read_snapshot(window)` plus one read of each topic's top
 words; pandas shapes the tables. Library code: raises `UsageError`, never prints.
@@ -12,8 +14,12 @@ words; pandas shapes the tables. Library code: raises `UsageError`, never prints
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+import subprocess
 import sys
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,9 @@ DEFAULT_CLOUD_SIZE = (1200, 600)
 TABLES = ("counters", "series", "keywords", "mix")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A spreadsheet opening a CSV runs a text cell starting so as a formula (CSV injection)."""
+FC_TIMEOUT_S = 10.0
+FONT_FIX = ("install a font that has them (Debian/Ubuntu: apt install fonts-noto-cjk for Chinese, "
+            "Japanese and Korean, fonts-noto for most other scripts) or pass one with --font PATH")
 
 
 def tables(snapshot: Snapshot, keywords: dict[str, list[tuple[str, int]]] | None = None) -> dict[str, pd.DataFrame]:
@@ -158,8 +167,91 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
-def write_wordcloud(words: list[tuple[str, int]], path: Path, size: tuple[int, int] = DEFAULT_CLOUD_SIZE) -> Path:
-    """A PNG word cloud of `words` (word, count), like the seed's per-candidate clouds."""
+def check_font(path: Path) -> None:
+    """`--font PATH`: a file Pillow (so wordcloud) can draw with, or a one-line UsageError."""
+    from PIL import ImageFont
+
+    try:
+        with path.open("rb"):
+            pass
+        ImageFont.truetype(str(path), 12)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or "not a font file (TrueType, OpenType or a collection)"
+        raise UsageError(f"cannot use --font {path}: {reason}") from None
+
+
+@functools.cache
+def font_chars(path: str) -> frozenset[int]:
+    """The code points the font at `path` (its first face) has glyphs for, read from its cmap
+    once; empty if fontTools cannot read it. fontTools is there: wordcloud needs matplotlib,
+    which needs fontTools."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        with TTFont(path, lazy=True, fontNumber=0) as font:
+            return frozenset(font.getBestCmap() or ())
+    except Exception:  # noqa: BLE001 - TTLibError, OSError, struct.error: a file it cannot read
+        return frozenset()
+
+
+def find_font(chars: str) -> str | None:
+    """An installed scalable font that has every one of `chars`, found with fontconfig
+    (`fc-list :charset=...`): regular upright faces first, then by path, so the choice is
+    stable. None when no font has them all, or fontconfig is missing."""
+    if not chars:
+        return None
+    pattern = ":scalable=true:charset=" + " ".join(f"{ord(c):x}" for c in sorted(set(chars)))
+    try:
+        listed = subprocess.run(["fc-list", "--format", "%{weight}\t%{slant}\t%{file}\n", pattern],
+                                capture_output=True, text=True, timeout=FC_TIMEOUT_S, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+    def rank(line: str) -> tuple[float, float, str]:
+        weight, slant, file = line.split("\t", 2)
+        weights = [float(w) for w in re.findall(r"[\d.]+", weight)] or [0.0]  # "80", or "[0 210]" (variable)
+        off = 0.0 if min(weights) <= 80 <= max(weights) else min(abs(w - 80) for w in weights)  # 80: regular
+        return off, float((re.findall(r"[\d.]+", slant) or ["0"])[0]), file
+
+    fonts = sorted(rank(line) for line in listed.splitlines() if line.count("\t") >= 2)
+    return fonts[0][2] if fonts else None
+
+
+def cloud_font(words: list[str], font: Path | None = None) -> tuple[str | None, str]:
+    """The font to draw `words` with (None: wordcloud's bundled one) and the characters of
+    theirs it lacks. Without `font`, the bundled font while it has every character (its cmap,
+    read once), else the installed font `find_font` gives for the characters it lacks."""
+    from wordcloud.wordcloud import FONT_PATH
+
+    chars = set("".join(words))
+    if font is not None:
+        have = font_chars(str(font))
+        return str(font), "" if not have else "".join(sorted(c for c in chars if ord(c) not in have))
+    lacking = "".join(sorted(c for c in chars if ord(c) not in font_chars(FONT_PATH)))
+    found = find_font(lacking)
+    return found, "" if found else lacking
+
+
+def missing_glyphs_note(chars: str, font: Path | None = None) -> str:
+    """One line naming the scripts of `chars` (that the cloud's font lacks) and what to do."""
+    scripts = dict.fromkeys(_script(c) for c in chars)
+    shown = "".join(chars[:12]) + ("…" if len(chars) > 12 else "")
+    whose = f"--font {font} lacks" if font else "no installed font has all"
+    return (f"note: {whose} the {', '.join(scripts)} characters {shown}: words with them are drawn "
+            f"as empty boxes in the word cloud; {FONT_FIX}")
+
+
+def _script(char: str) -> str:
+    """`char`'s script as its Unicode name starts: CJK, HIRAGANA, LINEAR B...; else U+XXXX."""
+    name = unicodedata.name(char, "")
+    head = re.split(r"-| (?:LETTER|SYLLABLE|IDEOGRAPH|DIGIT|SIGN|VOWEL|CHARACTER|SMALL|CAPITAL)\b", name)[0]
+    return "CJK" if head.startswith("CJK") else head or f"U+{ord(char):04X}"
+
+
+def write_wordcloud(words: list[tuple[str, int]], path: Path, size: tuple[int, int] = DEFAULT_CLOUD_SIZE,
+                    font: Path | None = None) -> tuple[Path, str]:
+    """A PNG word cloud of `words` (word, count), like the seed's per-candidate clouds, in
+    `font` or the one `cloud_font` picks; also the characters of the words the font lacks."""
     from wordcloud import WordCloud
 
     if path.is_dir() or path.suffix.lower() != ".png":
@@ -167,9 +259,10 @@ def write_wordcloud(words: list[tuple[str, int]], path: Path, size: tuple[int, i
     frequencies = {w: n for w, n in words if n > 0}
     if not frequencies:
         raise UsageError("no keywords in the window: nothing to draw")
+    font_path, lacking = cloud_font(list(frequencies), font)  # max_words below: every word is drawn
     width, height = size
     cloud = WordCloud(
-        width=width, height=height, background_color="white", random_state=CLOUD_RANDOM_STATE,
+        font_path=font_path, width=width, height=height, background_color="white", random_state=CLOUD_RANDOM_STATE,
         max_words=len(frequencies), prefer_horizontal=0.9, normalize_plurals=False,
     ).generate_from_frequencies(frequencies)
     try:
@@ -178,4 +271,4 @@ def write_wordcloud(words: list[tuple[str, int]], path: Path, size: tuple[int, i
         cloud.to_file(str(path))
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot write {path}: {exc}") from None
-    return path
+    return path, lacking
