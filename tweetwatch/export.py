@@ -64,12 +64,17 @@ def tables(snapshot: Snapshot, keywords: dict[str, list[tuple[str, int]]] | None
 
     series = snapshot.series
     n = series.length
-    columns: dict[str, Any] = {
-        "start": pd.to_datetime([series.start_epoch + i * series.bucket_s for i in range(n)], unit="s", utc=True),
-        "bucket_s": [series.bucket_s] * n,
-    }
+    starts = [series.start_epoch + i * series.bucket_s for i in range(n)]
+    spans = [series.bucket_s] * n
+    head_s = 0
+    if snapshot.stream_clock is not None:  # the window's first seconds, before the first whole bucket
+        head_s = series.start_epoch - (int(snapshot.stream_clock.timestamp()) - snapshot.window_s + 1)
+    if head_s > 0:  # a shorter first row, so the rows add up to the window's counts
+        starts.insert(0, series.start_epoch - head_s)
+        spans.insert(0, head_s)
+    columns: dict[str, Any] = {"start": pd.to_datetime(starts, unit="s", utc=True), "bucket_s": spans}
     for key, counts in series.counts.items():
-        columns["all" if key == ALL else key] = list(counts)[:n]
+        columns["all" if key == ALL else key] = ([series.head.get(key, 0)] if head_s > 0 else []) + list(counts)[:n]
     series_df = pd.DataFrame(columns)
 
     keyword_rows = []

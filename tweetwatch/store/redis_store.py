@@ -882,6 +882,7 @@ def _build_snapshot(
     in_window = dict.fromkeys(keys, 0)
     in_rate = dict.fromkeys(keys, 0)
     in_span = dict.fromkeys(keys, 0)
+    head = dict.fromkeys(keys, 0)
     for minute, fields in rate_by_minute.items():
         in_span_minute = minute >= span_lo
         base = minute * 60
@@ -901,6 +902,8 @@ def _build_snapshot(
             index = second // bucket_s - first
             if 0 <= index < n_buckets:
                 buckets[index] += n
+            elif index < 0 and window_lo < second <= clock_s:
+                head[key] += n
     counts = {key: tuple(buckets) for key, buckets in buckets_of.items()}
 
     def rate(key: str) -> float:
@@ -938,7 +941,8 @@ def _build_snapshot(
         total_window=in_window[ALL] if clock_ms else 0,
         rate_per_s=rate(ALL),
         topics=stats,
-        series=Series(start_epoch=first * bucket_s, bucket_s=bucket_s, counts=counts),
+        series=Series(start_epoch=first * bucket_s, bucket_s=bucket_s, counts=counts,
+                      head=head if clock_ms is not None else {}),
         round_trip_ms=round_trip_ms,
         collector_status=status.get("line", "") if status else "",
         collector_state=status.get("state", "") if status else "",

@@ -139,6 +139,9 @@ class Series:
     """Epoch second at which the first bucket starts."""
     bucket_s: int
     counts: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    head: dict[str, int] = field(default_factory=dict)
+    """Posts per key in the window before the first bucket: the window starts inside the
+    bucket before it (exports add them as a shorter first row; the chart leaves them out)."""
 
     def rates(self, key: str) -> tuple[float, ...]:
         return tuple(c / self.bucket_s for c in self.counts.get(key, ()))
