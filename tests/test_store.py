@@ -324,3 +324,32 @@ def test_exported_series_rows_add_up_to_the_windows_counts(server_url: str, name
         assert series["all"].sum() == snap.total_window, window_s
         for topic in snap.topics:
             assert series[topic.name].sum() == topic.count_window, (window_s, topic.name)
+
+
+def test_a_batch_whose_reply_is_lost_is_counted_once(server_url: str, namespace: str, client: redis.Redis) -> None:
+    """QA: with Redis stalled past the socket timeout, `collect` and `process` counted some
+    batches twice: the server ran the transaction, its reply never came, and it was sent
+    again (by redis-py's own retry, and by the caller's). A write now carries a token that
+    the transaction stores; sent again, a write whose token is in is not applied twice."""
+    from lossy_proxy import ReplyLosingProxy
+
+    from tweetwatch.errors import StoreUnavailable
+
+    proxy = ReplyLosingProxy(server_url)
+    try:
+        store = Store(open_client(proxy.url, "test"), namespace)
+        store.write_meta(TOPICS, "replay", False)
+        delta = AGG.build([tweet(1, "trump a", 0), tweet(2, "biden b", 1)])
+        proxy.lose_reply_to(b"EXEC")
+        try:
+            store.write(delta, TOPICS, token="batch-1")
+        except StoreUnavailable:
+            pass  # what the caller sees: unknown whether it ran; it sends the same batch again
+        assert proxy.lost.is_set()
+        store.write(delta, TOPICS, token="batch-1")
+        store.write(AGG.build([tweet(3, "trump c", 2)]), TOPICS, token="batch-2")
+    finally:
+        proxy.close()
+    keys = Keys(namespace)
+    assert client.hget(keys.totals, "total") == "3"
+    assert client.hget(keys.totals, "topic:trump") == "2"

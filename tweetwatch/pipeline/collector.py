@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+import uuid
 from dataclasses import dataclass, field
 
 from tweetwatch.errors import RAISED, StoreRefused, StoreUnavailable, TweetwatchError
@@ -40,6 +41,16 @@ from tweetwatch.store.lease import CollectorLease
 from tweetwatch.store.redis_store import Store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Unsent:
+    """A Delta whose write failed, with what goes with it (see `Collector._unsent`)."""
+
+    delta: Delta
+    expired: list[int]
+    tweets: int
+    token: str
 
 MAX_BATCH = 20_000
 """Records aggregated at once at most (a full-speed replay reaches it before the timer)."""
@@ -109,6 +120,10 @@ class Collector:
         self._pending = Delta()
         self._outbox = Delta()
         self._outbox_tweets = 0
+        self._unsent: _Unsent | None = None
+        """A write that failed: sent again as it is, with its token, before anything else (its
+        reply may have been lost after the server ran it; see `Store.write`). Only the writer
+        thread touches it."""
         self._expired: set[int] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -236,7 +251,7 @@ class Collector:
         with self._lock:
             self._outbox = self._outbox.absorb(pending)
             self._outbox_tweets += pending.counters["total"]
-            self.stats.unwritten_tweets = self._outbox_tweets
+            self.stats.unwritten_tweets = self._held_tweets()
         self._wake.set()
 
     # -- writer thread ---------------------------------------------------------------------
@@ -250,7 +265,7 @@ class Collector:
                     give_up_at = None
                 done = self.source_done.is_set()
                 with self._lock:
-                    outbox_empty = self._outbox.empty
+                    outbox_empty = self._outbox.empty and self._unsent is None
                 if done and outbox_empty:
                     break
                 if done and self._redis_down and self.stop_event.is_set():
@@ -272,43 +287,52 @@ class Collector:
                 self.finished.set()  # whatever happened: `wait` must return
 
     def _write_outbox(self) -> bool:
-        with self._lock:
-            delta, self._outbox = self._outbox, Delta()
-            expired = sorted(self._expired)
-            self._expired.clear()
-            tweets, self._outbox_tweets = self._outbox_tweets, 0
-        if delta.empty:
-            return True
-        try:
-            if self.error is not None:
-                return True  # a refused write already stopped us; nothing can be written
-            if not self._meta_written:  # record topics and source so readers need no --track
-                self._write_meta()
-                self._meta_written = True
-            self.store.write(delta, self.topics, expired)
-        except StoreRefused as exc:
-            log.error("%s; stopping (%d tweets not written)", exc, tweets)
-            self.error = exc
-            self.stop()
-            return True
-        except StoreUnavailable as exc:
-            with self._lock:  # put it back; newer batches merge into it meanwhile
-                self._outbox = delta.absorb(self._outbox)
-                self._outbox_tweets += tweets
-                self._expired.update(expired)
+        """Write what failed before (as it was), then the outbox; False while Redis is away."""
+        while True:
+            if self._unsent is None:
+                with self._lock:
+                    delta, self._outbox = self._outbox, Delta()
+                    expired = sorted(self._expired)
+                    self._expired.clear()
+                    tweets, self._outbox_tweets = self._outbox_tweets, 0
+                if delta.empty:
+                    return True
+                self._unsent = _Unsent(delta, expired, tweets, uuid.uuid4().hex)
+            unsent = self._unsent
+            try:
+                if self.error is not None:
+                    self._unsent = None
+                    return True  # a refused write already stopped us; nothing can be written
+                if not self._meta_written:  # record topics and source so readers need no --track
+                    self._write_meta()
+                    self._meta_written = True
+                self.store.write(unsent.delta, self.topics, unsent.expired, token=unsent.token)
+            except StoreRefused as exc:
+                log.error("%s; stopping (%d tweets not written)", exc, unsent.tweets + self._outbox_tweets)
+                self.error = exc
+                self._unsent = None
+                self.stop()
+                return True
+            except StoreUnavailable as exc:
+                with self._lock:  # newer batches merge into the outbox meanwhile, not into it
+                    self.stats.unwritten_tweets = self._held_tweets()
+                self._note_unavailable(exc)
+                return False
+            self._unsent = None
+            self.stats.written_batches += 1
+            with self._lock:
                 self.stats.unwritten_tweets = self._outbox_tweets
-            self._note_unavailable(exc)
-            return False
-        self.stats.written_batches += 1
-        with self._lock:
-            self.stats.unwritten_tweets = self._outbox_tweets
-        if self._redis_down:
-            log.info("Redis reachable again; held aggregates written")
-            self._redis_down = False
-            self.batches.skip_redis.clear()
-        self.stats.state = "reading" if not self.source_done.is_set() else "draining"
-        self.stats.last_error = ""
-        return True
+            if self._redis_down:
+                log.info("Redis reachable again; held aggregates written")
+                self._redis_down = False
+                self.batches.skip_redis.clear()
+            self.stats.state = "reading" if not self.source_done.is_set() else "draining"
+            self.stats.last_error = ""
+
+    def _held_tweets(self) -> int:
+        """Tweets counted but not written yet (call with the lock held)."""
+        unsent = self._unsent
+        return self._outbox_tweets + (unsent.tweets if unsent is not None else 0)
 
     def _note_unavailable(self, exc: StoreUnavailable) -> None:
         self._meta_written = False  # the server may have restarted empty: write meta again

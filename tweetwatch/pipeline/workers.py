@@ -298,7 +298,8 @@ class Processor:
         try:
             self.store.write(batch.delta, self._topics, batch.expired_minutes,
                              also=lambda pipe: self.raw.ack_in(pipe, self.group, ids),
-                             guard=(self.store.keys.fence(self.consumer), self._fence))
+                             guard=(self.store.keys.fence(self.consumer), self._fence),
+                             token=f"{ids[0]}/{ids[-1]}/{len(ids)}")  # the same on a retry of these entries
         except BatchLost as exc:
             self.stats.lost_batches += 1
             log.warning("%s; dropped %d entries it now owns", exc, len(entries))

@@ -96,6 +96,11 @@ class Keys:
         consumer group; capped with MAXLEN ~."""
         return self.prefix + "raw"
 
+    def applied(self, writer: str) -> str:
+        """STRING: the token of a writer's last applied batch (see `Store.write`), so a batch
+        whose reply was lost is not applied twice when it is sent again."""
+        return f"{self.prefix}applied:{writer}"
+
     def roll_prefix(self, family: str) -> str:
         """Prefix of the rolling window sets of a word family (`kw:<topic>`, `ht`, `mn`): the
         span in minutes is appended (a ZSET of negated counts), and `:mark` to that (a STRING,

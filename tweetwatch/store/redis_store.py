@@ -45,6 +45,8 @@ from tweetwatch.store.snapshot import (
 
 DEFAULT_RETENTION_S = 24 * 3600
 LATEST_MAXLEN = 1000
+APPLIED_TTL_S = 24 * 3600
+"""How long a writer's last token is kept (see `Store.write`): far longer than any retry."""
 MINUTE_TOTAL = "t"
 """Rate-hash field suffix holding the minute's total (`<key>:t`), beside the seconds 0-59."""
 RATE_SPAN_S = 10
@@ -171,6 +173,8 @@ class Store:
         self.namespace = namespace
         self.url_label = url_label
         self.retention_s = retention_s
+        self.writer_id = uuid.uuid4().hex[:16]
+        """This store's own `applied` key (see `write`): one writer, one key."""
         self._topics: tuple[Topic, ...] | None = None
         self._clock_guess_s: int | None = None
         self._read_spans: tuple[int, ...] = ()
@@ -336,8 +340,17 @@ class Store:
         expired_minutes: Iterable[int] = (),
         also: Callable[[Any], None] | None = None,
         guard: tuple[str, str | None] | None = None,
+        token: str | None = None,
     ) -> None:
-        """Apply a Delta in one MULTI/EXEC (a single round trip).
+        """Apply a Delta in one MULTI/EXEC, at most once per `token`.
+
+        A reply can be lost after the server ran the transaction (a stall past the socket
+        timeout, a dropped connection): sent again, the batch would be counted twice. So the
+        transaction also stores `token` in this writer's `applied` key, and a write first
+        reads it (under WATCH, which also stops redis-py from re-sending the transaction by
+        itself): if it holds `token`, the batch is in already. A caller retrying after
+        StoreUnavailable must pass the same Delta with the same token. Three round trips:
+        WATCH, the read, the transaction.
 
         `also(pipe)` may queue more commands into the same transaction (a worker's XACK, so
         counting a batch and acknowledging it happen together or not at all).
@@ -348,15 +361,22 @@ class Store:
         ttl = self.retention_s + 3600  # wall-clock backstop; stream-clock retention does the real work
         topic_names = tuple(t.name for t in topics)
         expired = sorted(set(expired_minutes))
+        token = token or uuid.uuid4().hex
+        applied = keys.applied(self.writer_id)
 
         def run() -> None:
             pipe = self.client.pipeline(transaction=True)
-            if guard is not None:
-                pipe.watch(guard[0])
-                if pipe.get(guard[0]) != guard[1]:
-                    pipe.reset()
-                    raise BatchLost(f"{guard[0]} changed: another worker claimed this batch")
-                pipe.multi()
+            watched = [applied] if guard is None else [applied, guard[0]]
+            pipe.watch(*watched)
+            current = pipe.mget(watched)
+            if current[0] == token:
+                pipe.reset()
+                return  # applied by an earlier attempt whose reply was lost
+            if guard is not None and current[1] != guard[1]:
+                pipe.reset()
+                raise BatchLost(f"{guard[0]} changed: another worker claimed this batch")
+            pipe.multi()
+            pipe.set(applied, token, ex=APPLIED_TTL_S)
             if delta.counters:
                 for name, value in delta.counters.items():
                     pipe.hincrby(keys.totals, name, value)
@@ -436,7 +456,9 @@ class Store:
                 also(pipe)
             try:
                 pipe.execute()
-            except redis.exceptions.WatchError:
+            except redis.exceptions.WatchError as exc:
+                if isinstance(exc.__context__, REDIS_ERRORS):  # the connection failed: did it run? the retry reads the token
+                    raise exc.__context__ from None
                 raise BatchLost("another worker claimed this batch while it was being counted") from None
 
         self._call(run)
