@@ -64,15 +64,26 @@ def test_rule_tags_override_local_matching() -> None:
 
 def test_hashtags_and_mentions_count_the_posts_using_them() -> None:
     """QA: a post repeating a tag counted once per repeat, so a spam post with one tag three
-    times outranked tags that more posts used, and `share` (count / posts) was not a share."""
-    import msgspec
+    times outranked tags that more posts used, and `share` (count / posts) was not a share.
+    Every shape: the v2 fast path, the general v2 path, v1.1."""
+    import json
 
-    posts = [
-        msgspec.structs.replace(tweet(1, "x"), hashtags=("Vote", "vote", "VOTE"), mentions=("Ann", "ann")),
-        msgspec.structs.replace(tweet(2, "y"), hashtags=("vote", "Other"), mentions=("ann", "bob")),
-        msgspec.structs.replace(tweet(3, "z"), hashtags=("other",), mentions=("Bob",)),
-    ]
-    delta = AGG.build(posts)
-    (minute,) = delta.hashtags
-    assert dict(delta.hashtags[minute]) == {"vote": 2, "other": 2}
-    assert dict(delta.mentions[minute]) == {"ann": 2, "bob": 2}
+    from tweetwatch.pipeline.normalize import normalize_line
+
+    def v2(n: int, tags: list[str], users: list[str], fast: bool = True) -> str:
+        data = {"id": str(n), "text": "x", "created_at": "2023-11-14T22:13:20.000Z",
+                "entities": {"hashtags": [{"tag": t} for t in tags], "mentions": [{"username": u} for u in users]}}
+        return json.dumps({"data": data} if fast else {"matching_rules": [], "data": data})
+
+    def v1(n: int, tags: list[str], users: list[str]) -> str:
+        return json.dumps({"id_str": str(n), "text": "x", "user": {"id_str": "1"}, "timestamp_ms": "1700000000000",
+                           "entities": {"hashtags": [{"text": t} for t in tags],
+                                        "user_mentions": [{"screen_name": u} for u in users]}})
+
+    for make in (v2, lambda *a: v2(*a, fast=False), v1):
+        posts = [r for line in (make(1, ["Vote", "vote", "VOTE"], ["Ann", "ann"]), make(2, ["vote", "Other"], ["ann", "bob"]),
+                                make(3, ["other"], ["Bob"])) for r in normalize_line(line.encode())]
+        delta = AGG.build(posts)
+        (minute,) = delta.hashtags
+        assert dict(delta.hashtags[minute]) == {"vote": 2, "other": 2}
+        assert dict(delta.mentions[minute]) == {"ann": 2, "bob": 2}

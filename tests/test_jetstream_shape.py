@@ -109,7 +109,7 @@ def event(record: dict, **commit: object) -> dict:
 
 
 def test_huge_text_is_cut_and_huge_lists_are_fine() -> None:
-    facets = [{"features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "t" * 10_000}]}] * 1000
+    facets = [{"features": [{"$type": "app.bsky.richtext.facet#tag", "tag": f"{i:04}" + "t" * 10_000}]} for i in range(1000)]
     out = normalize_jetstream(event({"text": "x" * 5_000_000, "facets": facets, "langs": ["e" * 1000]}))
     tweet = out[0]
     assert isinstance(tweet, Tweet)

@@ -15,9 +15,9 @@ from operator import attrgetter, floordiv
 from typing import TypeVar
 
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
+from tweetwatch.pipeline.names import fold_name
 from tweetwatch.pipeline.sentiment import SentimentScorer
 from tweetwatch.pipeline.text import TopicMatcher, count_tokens
-from tweetwatch.sanitize import clean_text
 from tweetwatch.store.snapshot import ALL, FeedEntry
 
 _LANG = re.compile(r"^[a-z0-9-]{1,16}$")
@@ -255,9 +255,9 @@ class Aggregator:
         ):
             if n:
                 tally[kind] += n
-        for names, target in (  # posts using each name: a post's repeats count once
-            ([h for t in members if t.hashtags for h in _once(t.hashtags)], delta.hashtags),
-            ([m for t in members if t.mentions for m in _once(t.mentions)], delta.mentions),
+        for names, target in (  # posts using each name: normalizing dropped a post's repeats (names.py)
+            ([h for t in members if t.hashtags for h in t.hashtags], delta.hashtags),
+            ([m for t in members if t.mentions for m in t.mentions], delta.mentions),
         ):
             if names:
                 _add_counts(target, minute, _fold_names(Counter(names)))
@@ -320,31 +320,13 @@ class Aggregator:
 
 
 def _fold_names(counts: Counter[str]) -> Counter[str]:
-    """Casefold hashtags/usernames (`_fold_name`), adding up the counts of names that fold alike."""
+    """Casefold hashtags/usernames (`fold_name`), adding up the counts of names that fold alike."""
     folded: Counter[str] = Counter()
     for name, n in counts.items():
-        key = _fold_name(name)
+        key = fold_name(name)
         if key:
             folded[key] += n
     return folded
-
-
-def _fold_name(name: str) -> str:
-    """A hashtag or username as counted: casefolded; whitespace inside it (malformed input)
-    becomes `_`, and escape sequences, controls and bidi overrides go (`clean_text`): these
-    names are stored as they are and reach the terminal through `summary`, exports and the
-    dashboard."""
-    key = "_".join(name.casefold().split())
-    if not key.isprintable():  # the rare hostile name: ESC, C1, U+202E, ... (one test per distinct name)
-        key = "_".join(clean_text(key).split())
-    return key
-
-
-def _once(names: tuple[str, ...]) -> tuple[str, ...] | Iterable[str]:
-    """A post's names with repeats dropped (`#Vote #vote #VOTE` is one post using `vote`)."""
-    if len(names) == 1:
-        return names
-    return {_fold_name(name): name for name in reversed(names)}.values()
 
 
 _K = TypeVar("_K")

@@ -24,9 +24,9 @@ import gc
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-import uuid
 from dataclasses import dataclass, field
 
 from tweetwatch.errors import RAISED, StoreRefused, StoreUnavailable, TweetwatchError

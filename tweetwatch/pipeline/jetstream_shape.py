@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
+from tweetwatch.pipeline.names import distinct_names
 from tweetwatch.pipeline.timeparse import plausible_ms
 
 POST_COLLECTION = "app.bsky.feed.post"
@@ -148,7 +149,7 @@ def _facets(facets: Any) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
                 mentions.append(feature["did"][:140])
             elif kind == _LINK:
                 link = True
-    return tuple(tags), tuple(mentions), link
+    return distinct_names(tuple(tags)), distinct_names(tuple(mentions)), link
 
 
 def _embed(embed: Any) -> tuple[bool, bool]:

@@ -15,6 +15,7 @@ import orjson
 from tweetwatch.pipeline import v2_fast
 from tweetwatch.pipeline.jetstream_shape import normalize_jetstream
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
+from tweetwatch.pipeline.names import distinct_names
 from tweetwatch.pipeline.timeparse import parse_v1_time, plausible_ms, snowflake_ms, v2_created_ms
 
 NOT_A_TWEET = "v2 data is not a tweet"
@@ -322,7 +323,7 @@ def _entity_texts(entities: Any, key: str) -> tuple[str, ...]:
     try:
         texts = tuple([e[key][:140] for e in entities])
         if all(map(isinstance, texts, repeat(str))):  # a list slices too: check
-            return texts
+            return distinct_names(texts)
     except (TypeError, KeyError):
         pass
-    return tuple(e[key][:140] for e in entities if isinstance(e, dict) and isinstance(e.get(key), str))
+    return distinct_names(tuple(e[key][:140] for e in entities if isinstance(e, dict) and isinstance(e.get(key), str)))

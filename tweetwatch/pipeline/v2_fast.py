@@ -20,6 +20,7 @@ from __future__ import annotations
 import msgspec
 
 from tweetwatch.pipeline.model import Tweet
+from tweetwatch.pipeline.names import distinct_names
 from tweetwatch.pipeline.timeparse import memoized_ms, v2_created_ms
 
 PREFIX = b'{"data":'
@@ -136,8 +137,12 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
     if entities is not None:
         if entities.hashtags:
             hashtags = tuple([h.tag[:140] for h in entities.hashtags])
+            if len(hashtags) > 1:
+                hashtags = distinct_names(hashtags)
         if entities.mentions:
             mentions = tuple([m.username[:140] for m in entities.mentions])
+            if len(mentions) > 1:
+                mentions = distinct_names(mentions)
         has_link = has_link or entities.urls is not _UNSET
     author_id = data.author_id
     author = author_name = None
