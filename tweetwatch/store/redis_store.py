@@ -104,8 +104,13 @@ def open_client(url: str, role: str, namespace: str | None = None) -> redis.Redi
             socket_timeout=10,
             health_check_interval=30,
         )
+        client.connection_pool.make_connection().disconnect()  # built, not connected: a bad option fails here
     except ValueError as exc:
         raise UsageError(f"invalid Redis URL {mask_url(url)}: {exc}") from None
+    except TypeError as exc:  # an option redis-py passes on to the connection, which has no such argument
+        option = re.search(r"argument '(\w+)'", str(exc))
+        named = f" option {option.group(1)!r}" if option else " option"
+        raise UsageError(f"invalid Redis URL {mask_url(url)}: unknown{named}") from None
     return route_client(client, namespace) if namespace is not None else client
 
 
