@@ -275,3 +275,20 @@ def test_a_byte_order_mark_and_a_json_array_file(server_url: str, namespace: str
     assert counts["array"]["total"] == 0 and counts["array"]["rejected"] > 0
     missing = run_cli("collect", "--redis", server_url, "--replay", str(tmp_path / "gone\x1b]0;x\x07.jsonl"))
     assert missing.returncode == 2 and "\x1b" not in missing.stderr and "\x07" not in missing.stderr
+
+
+def test_a_log_that_cannot_be_written_is_said_once(server_url: str, namespace: str, tmp_path: Path) -> None:
+    """QA: with the state directory's disk full, every log record printed logging's 28-line
+    traceback to stderr (a service's journal floods); counting went on. Now one line, once."""
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "tweetwatch.log").symlink_to("/dev/full")  # every write: ENOSPC
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"not json\n{also not\n" + (FIXTURES / "v2_mixed.jsonl").read_bytes())
+    result = run_cli("collect", "--replay", str(bad), "--redis", server_url, "--namespace", namespace,
+                     state_dir=state)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Logging error" not in result.stderr
+    assert result.stderr.count("cannot write the log") == 1
+    assert "No space left on device" in result.stderr
+    assert "rejected bad.jsonl:1: not JSON" in result.stderr  # the warnings still reach stderr

@@ -181,6 +181,23 @@ class _OneLineFormatter(logging.Formatter):
         return lines[0] if lines else ""
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file; when a record cannot be written (a full disk), one line says so on
+    stderr, once, instead of logging's traceback for every record (a service's journal)."""
+
+    _failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if not self._failed:
+            self._failed = True
+            error = sys.exc_info()[1]
+            try:
+                print(f"tweetwatch: cannot write the log {self.baseFilename}: {error}; going on without it",
+                      file=sys.stderr)
+            except (OSError, ValueError):
+                pass
+
+
 def _setup_logging(settings: Settings, to_stderr: bool) -> Path | None:
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -190,7 +207,7 @@ def _setup_logging(settings: Settings, to_stderr: bool) -> Path | None:
     try:
         settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         log_path = settings.state_dir / "tweetwatch.log"
-        handler = logging.handlers.RotatingFileHandler(log_path, maxBytes=5_000_000, backupCount=3)
+        handler = _LogFile(log_path, maxBytes=5_000_000, backupCount=3)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
     except OSError:
