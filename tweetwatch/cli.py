@@ -94,7 +94,8 @@ def _shared_options(parser: argparse.ArgumentParser) -> None:
     live.add_argument("--no-archive", action="store_true", dest="no_archive", default=S,
                       help="do not archive raw lines of live sources")
     live.add_argument("--no-resume", action="store_true", dest="no_resume", default=S,
-                      help="start Jetstream from now, not where the last run's counts in this namespace end")
+                      help="start Jetstream from now, and a replay from its first line, not where the last "
+                           "run's counts in this namespace end")
     look = parser.add_argument_group("analysis and terminal")
     look.add_argument("--no-sentiment", action="store_true", dest="no_sentiment", default=S,
                       help="do not score posts with VADER (sentiment costs ingest throughput)")

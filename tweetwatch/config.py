@@ -73,7 +73,7 @@ class Settings:
     jetstream_url: str = DEFAULT_JETSTREAM_URL
     archive: bool = True
     resume: bool = True
-    """A live source that can (Jetstream) resumes where the namespace's counts end."""
+    """A source that can (Jetstream, a replay of files) resumes where the namespace's counts end."""
     archive_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("tweetwatch")) / "archive")
     rules_action: str = "list"
     sentiment: bool = True

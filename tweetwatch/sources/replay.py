@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import logging
 import os
 import select
@@ -196,13 +197,43 @@ class ReplaySource:
     """A recorded X stream's `matching_rules` tags decide topics, as they did live."""
     _name: str = field(default="", init=False)
     _number: int = field(default=0, init=False)
+    _index: int = field(default=-1, init=False)
+    """Which of `paths` is being read."""
+    _files: list[list[object]] | None = field(default=None, init=False)
+    """What each file was when the replay started (path, size, mtime): a checkpoint names them,
+    so a later run resumes only over the same files. None when one is not a regular file."""
+    _skip: tuple[int, int] = field(default=(0, 0), init=False)
+    """(file index, lines) already counted by an earlier run (`resume_from`)."""
 
     def __post_init__(self) -> None:
         check_readable(self.paths)
+        self._files = _identities(self.paths)
 
     def where(self, back: int = 0) -> str:
         """`file:line` of the line yielded last, or of the one `back` lines before it."""
         return f"{shown(self._name)}:{self._number - back}"
+
+    def checkpoint(self) -> str | None:
+        """After the last line yielded: the files (as `_files`), which one, and its line. None
+        for a pipe or standard input, which cannot be read again."""
+        if self._files is None or self._index < 0:
+            return None
+        return json.dumps({"files": self._files, "file": self._index, "line": self._number})
+
+    def resume_from(self, position: str) -> None:
+        """Skip what an earlier run over the same files counted (a crash, a stop, Ctrl-C):
+        dedupe by post id only looks back over the retention, so a multi-day archive read
+        again would count its older posts twice."""
+        try:
+            stored = json.loads(position)
+            files, index, line = stored["files"], int(stored["file"]), int(stored["line"])
+        except (ValueError, TypeError, KeyError):
+            return  # another kind of position (a different source under this label): read everything
+        if self._files is None or index < 0 or files[: index + 1] != self._files[: index + 1]:
+            return  # other files, or changed since: read them all (dedupe drops what is in)
+        self._skip = (index, line)
+        log.warning("replay: resuming after line %d of %s, where this namespace's counts of these files end "
+                    "(--no-resume reads them all again)", line, shown(self.paths[index].name))
 
     def batches(self, stop: threading.Event) -> Iterator[list[bytes]]:
         """Lists of raw lines, as read (see `base.line_batches`); paced replays go line by line."""
@@ -210,39 +241,61 @@ class ReplaySource:
             for line in self.lines(stop):
                 yield [] if line is None else [line]
             return
-        for path in self.paths:
-            self._name = path.name
-            self._number = 0
-            try:
-                for chunk in line_chunks(path):
-                    if stop.is_set():
-                        return
-                    self._number += len(chunk)
-                    yield chunk
-            except OSError as exc:
-                raise UsageError(f"cannot read replay file {shown(path)}: {exc.strerror or exc}") from None
+        for chunk in self._chunks(stop):
+            self._number += len(chunk)
+            yield chunk
 
     def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
         """Raw lines; `None` while pacing waits or a pipe is quiet, so the collector can flush."""
         pacer = _Pacer(self.speed, self.sleep, stop) if self.speed else None
-        for path in self.paths:
-            self._name = path.name
-            self._number = 0
+        for chunk in self._chunks(stop):
+            if not chunk:  # a quiet pipe
+                yield None
+            for line in chunk:
+                self._number += 1
+                if pacer is not None:
+                    yield from pacer.wait_for(line)
+                    if stop.is_set():
+                        return
+                yield line
+
+    def _chunks(self, stop: threading.Event) -> Iterator[list[bytes]]:
+        """Every file's line chunks in turn, past what `resume_from` skips; keeps `_index`,
+        `_name` and `_number` (the lines before the chunk yielded) up to date."""
+        skip_file, skip_lines = self._skip
+        for index, path in enumerate(self.paths):
+            if index < skip_file:
+                continue
+            self._index, self._name, self._number = index, path.name, 0
+            skip = skip_lines if index == skip_file else 0
             try:
                 for chunk in line_chunks(path):
                     if stop.is_set():
                         return
-                    if not chunk:  # a quiet pipe
-                        yield None
-                    for line in chunk:
-                        self._number += 1
-                        if pacer is not None:
-                            yield from pacer.wait_for(line)
-                            if stop.is_set():
-                                return
-                        yield line
+                    if skip and chunk:
+                        dropped = min(skip, len(chunk))
+                        skip -= dropped
+                        self._number += dropped
+                        chunk = chunk[dropped:]
+                        if not chunk:
+                            continue
+                    yield chunk
             except OSError as exc:
                 raise UsageError(f"cannot read replay file {shown(path)}: {exc.strerror or exc}") from None
+
+
+def _identities(paths: Sequence[Path]) -> list[list[object]] | None:
+    """[path, size, mtime in ns] of each file; None if one is not a regular file."""
+    files: list[list[object]] = []
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        if path == STDIN or not stat.S_ISREG(info.st_mode):
+            return None
+        files.append([str(path.resolve()), info.st_size, info.st_mtime_ns])
+    return files
 
 
 class _Pacer:
