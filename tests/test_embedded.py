@@ -89,3 +89,27 @@ def test_stale_socket_and_pid_after_kill_9(state_dir: Path) -> None:
         assert redis.Redis(unix_socket_path=str(again.socket_path)).ping()
     finally:
         again.stop_if_last()
+
+
+def test_a_full_disk_is_named_and_the_server_not_restarted_in_a_loop(state_dir: Path) -> None:
+    """QA: on a full disk the embedded server (appendfsync always) exits at its first short
+    write; it was started again every second (33 times in 35 s) and the user only read
+    "Connection closed by server". Below a few MB free it is not started, and the error says
+    why, with the server's last warning."""
+    import pytest
+
+    from tweetwatch.errors import StoreUnavailable
+
+    server = EmbeddedServer(state_dir, min_free_bytes=1 << 62)  # more than any disk has free
+    (server.data_dir).mkdir(parents=True)
+    (server.data_dir / "valkey.log").write_text(
+        "1:M 28 Nov 2026 10:00:00.000 * Ready to accept connections unix\n"
+        "1:M 28 Nov 2026 10:00:05.000 # Short write while writing to the AOF file (written=0). \x1b[31mred\n"
+        "1:M 28 Nov 2026 10:00:05.001 # Can't recover from AOF write error when the AOF fsync policy is "
+        "'always'. Exiting...\n")
+    with pytest.raises(StoreUnavailable) as raised:
+        server.ensure_running()
+    message = str(raised.value)
+    assert message.startswith("the embedded server's disk is full (") and "KB free for" in message
+    assert "Can't recover from AOF write error" in message and "free some space" in message
+    assert not server.socket_path.exists()  # not started

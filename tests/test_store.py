@@ -353,3 +353,22 @@ def test_a_batch_whose_reply_is_lost_is_counted_once(server_url: str, namespace:
     keys = Keys(namespace)
     assert client.hget(keys.totals, "total") == "3"
     assert client.hget(keys.totals, "topic:trump") == "2"
+
+
+def test_a_recovery_that_keeps_failing_is_logged_once_per_reason(server_url: str, namespace: str, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The embedded server on a full disk cannot be started again: that was logged every second."""
+    import logging
+
+    store = Store(open_client(server_url, "test"), namespace)
+    reasons = iter(["disk full", "disk full", "disk full", "something else"])
+
+    def recover() -> None:
+        raise RuntimeError(next(reasons))
+
+    store.recover = recover
+    with caplog.at_level(logging.WARNING):
+        for _ in range(4):
+            store._last_recover = 0.0  # past the once-a-second limit
+            store._try_recover()
+    said = [r.getMessage() for r in caplog.records if "could not recover" in r.getMessage()]
+    assert said == ["could not recover the connection: disk full", "could not recover the connection: something else"]

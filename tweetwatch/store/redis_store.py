@@ -189,6 +189,7 @@ class Store:
         """Called when the server is unreachable (the embedded server restarts itself here; on a
         Redis Cluster the route asks the nodes which master owns the namespace now)."""
         self._last_recover = 0.0
+        self._recover_failure = ""
 
     # -- plumbing --------------------------------------------------------------------------
     def _call(self, fn: Callable[[], _T]) -> _T:
@@ -233,7 +234,11 @@ class Store:
         try:
             self.recover()
         except Exception as exc:  # reported by the next failing call anyway
-            log.warning("could not recover the connection: %s", exc)
+            if str(exc) != self._recover_failure:  # once per reason, not every second
+                self._recover_failure = str(exc)
+                log.warning("could not recover the connection: %s", exc)
+        else:
+            self._recover_failure = ""
 
     def check_server(self) -> str:
         """Ping, check the version and that scripts run (every write uses EVAL); returns
