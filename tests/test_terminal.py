@@ -32,6 +32,14 @@ def spawn_in_pty(args: list[str], env: dict[str, str], cols: int = 80, rows: int
     return proc, master
 
 
+def end_in_pty(proc: subprocess.Popen, master: int) -> None:
+    """Kill what a test left running and close its terminal (`master` -1: closed already)."""
+    if proc.poll() is None:
+        proc.kill()
+    if master >= 0:
+        os.close(master)
+
+
 def read_until(master: int, needle: bytes, timeout: float) -> bytes:
     seen = b""
     deadline = time.monotonic() + timeout
@@ -194,10 +202,7 @@ def test_headless_command_survives_its_terminal_and_stops_cleanly(
         proc.wait(10)  # TimeoutExpired: deaf to the signal
         assert proc.returncode == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        if master >= 0:
-            os.close(master)
+        end_in_pty(proc, master)
     client = redis.Redis.from_url(server_url, decode_responses=True)
     keys = Keys(namespace)
     assert not client.exists(keys.collector("demo")), "lease left behind"
@@ -224,10 +229,7 @@ def test_a_dashboard_whose_terminal_closes_without_sighup_leaves(server_url: str
         proc.wait(20)  # TimeoutExpired: it stayed
         assert proc.returncode == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        if master >= 0:
-            os.close(master)
+        end_in_pty(proc, master)
     client = redis.Redis.from_url(server_url, decode_responses=True)
     assert not client.exists(Keys(namespace).collector("demo")), "lease left behind"
     assert int(client.hget(Keys(namespace).totals, "total") or 0) > 0
