@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.model import Tweet
@@ -100,7 +101,7 @@ def _line_chunks(path: Path) -> Iterator[list[bytes]]:
 def _open(path: Path) -> io.BufferedReader:
     if path == STDIN:
         return open(sys.stdin.fileno(), "rb", closefd=False)  # noqa: SIM115 - closed by the caller
-    return open(path, "rb", buffering=_READ_BUFFER_BYTES)  # noqa: SIM115
+    return cast(io.BufferedReader, open(path, "rb", buffering=_READ_BUFFER_BYTES))  # noqa: SIM115
 
 
 def _pipe_blocks(fd: int) -> Iterator[bytes]:
