@@ -80,3 +80,19 @@ def test_a_replay_run_again_counts_nothing_twice_past_the_retention(
     fresh = run_cli("collect", *common, "--no-resume", state_dir=tmp_path / "state")
     assert fresh.returncode == 0, fresh.stderr
     assert int(client.hget(Keys(namespace).totals, "total")) > 3000  # read again: what dedupe no longer remembers
+
+
+def test_a_paced_replays_checkpoint_never_covers_the_line_it_waits_for(tmp_path: Path) -> None:
+    """QA: at --speed N the line being waited for was already in the checkpoint, so every
+    stop of `tweetwatch replay FILE` (nearly always waiting) lost one post on resume."""
+    data = tmp_path / "paced.jsonl"
+    write_posts(data, 5, 60)
+    source = ReplaySource([data], speed=2000.0)  # 60 s apart: 30 ms waits
+    yielded = 0
+    for line in source.lines(threading.Event()):
+        if line is None:  # waiting for the next line's time: what a flush now would store
+            position = source.checkpoint()
+            assert position is not None and json.loads(position)["line"] == yielded
+        else:
+            yielded += 1
+    assert yielded == 5

@@ -253,11 +253,11 @@ class ReplaySource:
             if not chunk:  # a quiet pipe
                 yield None
             for line in chunk:
-                self._number += 1
                 if pacer is not None:
                     yield from pacer.wait_for(line)
                     if stop.is_set():
                         return
+                self._number += 1  # after the wait: a checkpoint taken meanwhile must not cover it
                 yield line
 
     def _chunks(self, stop: threading.Event) -> Iterator[list[bytes]]:
