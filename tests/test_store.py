@@ -372,3 +372,27 @@ def test_a_recovery_that_keeps_failing_is_logged_once_per_reason(server_url: str
             store._try_recover()
     said = [r.getMessage() for r in caplog.records if "could not recover" in r.getMessage()]
     assert said == ["could not recover the connection: disk full", "could not recover the connection: something else"]
+
+
+def test_raw_lines_whose_reply_is_lost_are_appended_once(server_url: str, namespace: str, client: redis.Redis) -> None:
+    """QA: `collect --raw-only` sent a batch of lines again after a lost reply; workers drop
+    repeated post ids, but control lines have none (1,327 counted for 1,246)."""
+    from lossy_proxy import ReplyLosingProxy
+
+    from tweetwatch.errors import StoreUnavailable
+    from tweetwatch.store.raw_stream import RawStream
+
+    proxy = ReplyLosingProxy(server_url)
+    try:
+        raw = RawStream(Store(open_client(proxy.url, "test"), namespace), maxlen=1000)
+        lines = [b'{"limit": {"track": 1}}', b'{"limit": {"track": 2}}']
+        proxy.lose_reply_to(b"EXEC")
+        try:
+            raw.append(lines, ("replay", "p1"), token="lines-1")
+        except StoreUnavailable:
+            pass
+        assert proxy.lost.is_set()
+        raw.append(lines, ("replay", "p1"), token="lines-1")
+    finally:
+        proxy.close()
+    assert client.xlen(Keys(namespace).raw) == 2

@@ -23,6 +23,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -150,9 +151,10 @@ class RawForwarder:
         `lines` or was sent before)."""
         delay = 0.5
         checkpoint = checkpoint_of(self.source)
+        token = uuid.uuid4().hex  # the same for every retry of these lines
         while True:
             try:
-                self.raw.append(lines, checkpoint)
+                self.raw.append(lines, checkpoint, token)
                 self.stats.state = "forwarding"
                 return
             except StoreRefused:

@@ -9,13 +9,14 @@ XAUTOCLAIM once they have been idle for `claim_idle_ms`.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from tweetwatch.store.redis_store import Store
+from tweetwatch.store.redis_store import Store, execute_once
 
 DEFAULT_RAW_MAXLEN = 200_000
 """Raw lines kept in the stream (~200 MB for 1 KB lines); workers must keep up within it."""
@@ -43,18 +44,21 @@ class RawStream:
             connection_class=store.client.connection_pool.connection_class, **kwargs))
 
     # -- producer --------------------------------------------------------------------------
-    def append(self, lines: Sequence[bytes], checkpoint: tuple[str, str] | None = None) -> None:
+    def append(self, lines: Sequence[bytes], checkpoint: tuple[str, str] | None = None, token: str = "") -> None:
         """XADD every line, and store the source's `checkpoint` (see pipeline/checkpoint.py),
-        in one MULTI/EXEC: a connection lost before EXEC leaves no half batch behind for the
-        retry to append again (after EXEC the outcome is unknown; workers dedupe by id)."""
+        in one MULTI/EXEC, at most once per `token` (`Store.begin_once`): a retry after a lost
+        reply must not append the lines again (workers drop repeated post ids, but control
+        lines have none, and posts older than the retention are no longer remembered)."""
 
         def run() -> None:
-            pipe = self.client.pipeline(transaction=True)
+            pipe = self.store.begin_once(token or uuid.uuid4().hex)
+            if pipe is None:
+                return  # in already: the reply to an earlier attempt was lost
             for line in lines:
                 pipe.xadd(self.key, {LINE_FIELD: line}, maxlen=self.maxlen, approximate=True)
             if checkpoint is not None:
                 pipe.hset(self.store.keys.checkpoints, *checkpoint)
-            pipe.execute()
+            execute_once(pipe)
 
         self.store._call(run)
 

@@ -371,22 +371,12 @@ class Store:
         ttl = self.retention_s + 3600  # wall-clock backstop; stream-clock retention does the real work
         topic_names = tuple(t.name for t in topics)
         expired = sorted(set(expired_minutes))
-        token = token or uuid.uuid4().hex
-        applied = keys.applied(self.writer_id)
+        once = token or uuid.uuid4().hex
 
         def run() -> None:
-            pipe = self.client.pipeline(transaction=True)
-            watched = [applied] if guard is None else [applied, guard[0]]
-            pipe.watch(*watched)
-            current = pipe.mget(watched)
-            if current[0] == token:
-                pipe.reset()
+            pipe = self.begin_once(once, guard)
+            if pipe is None:
                 return  # applied by an earlier attempt whose reply was lost
-            if guard is not None and current[1] != guard[1]:
-                pipe.reset()
-                raise BatchLost(f"{guard[0]} changed: another worker claimed this batch")
-            pipe.multi()
-            pipe.set(applied, token, ex=APPLIED_TTL_S)
             if delta.counters:
                 for name, value in delta.counters.items():
                     pipe.hincrby(keys.totals, name, value)
@@ -464,14 +454,28 @@ class Store:
                 pipe.zrem(keys.minutes, *(str(m) for m in expired))
             if also is not None:
                 also(pipe)
-            try:
-                pipe.execute()
-            except redis.exceptions.WatchError as exc:
-                if isinstance(exc.__context__, REDIS_ERRORS):  # the connection failed: did it run? the retry reads the token
-                    raise exc.__context__ from None
-                raise BatchLost("another worker claimed this batch while it was being counted") from None
+            execute_once(pipe)
 
         self._call(run)
+
+    def begin_once(self, token: str, guard: tuple[str, str | None] | None = None) -> Any | None:
+        """A MULTI pipeline for a write applied at most once per `token` (see `write`; run it
+        with `execute_once`), or None when `token` is in already. The pipeline starts by
+        storing `token`. Raises BatchLost when `guard`'s key no longer holds its value."""
+        applied = self.keys.applied(self.writer_id)
+        pipe = self.client.pipeline(transaction=True)
+        watched = [applied] if guard is None else [applied, guard[0]]
+        pipe.watch(*watched)
+        current = pipe.mget(watched)
+        if current[0] == token:
+            pipe.reset()
+            return None
+        if guard is not None and current[1] != guard[1]:
+            pipe.reset()
+            raise BatchLost(f"{guard[0]} changed: another worker claimed this batch")
+        pipe.multi()
+        pipe.set(applied, token, ex=APPLIED_TTL_S)
+        return pipe
 
     @property
     def roll_spans(self) -> tuple[int, ...]:
@@ -719,6 +723,18 @@ class Store:
         self._topics = None
         self._clock_guess_s = None
         return count
+
+
+def execute_once(pipe: Any) -> None:
+    """Run a `Store.begin_once` pipeline. A connection failing under WATCH (redis-py then
+    raises WatchError instead of sending it again by itself) is the connection's error:
+    whether it ran is unknown, and sending it again with the same token settles it."""
+    try:
+        pipe.execute()
+    except redis.exceptions.WatchError as exc:
+        if isinstance(exc.__context__, REDIS_ERRORS):
+            raise exc.__context__ from None
+        raise BatchLost("another worker claimed this batch while it was being counted") from None
 
 
 def window_span(window_s: int) -> int:
