@@ -502,12 +502,12 @@ def test_raw_only_forwarder_stores_the_cursor_with_the_lines(
     forward(True, lambda: raw.length() >= fake.live_count)
     assert raw.length() == fake.live_count
     newest = max(time_us for time_us, _ in fake.log[: fake.live_count])
-    assert store.read_checkpoint("jetstream") == str(newest)
+    assert store.read_checkpoints(["jetstream"]).get("jetstream") == str(newest)
     assert "cursor" not in fake.requests[0]
 
     newest_of_all = str(fake.log[-1][0])
-    forward(True, lambda: store.read_checkpoint("jetstream") == newest_of_all)  # restarted: catches up
-    assert store.read_checkpoint("jetstream") == newest_of_all
+    forward(True, lambda: store.read_checkpoints(["jetstream"]).get("jetstream") == newest_of_all)  # restarted: catches up
+    assert store.read_checkpoints(["jetstream"]).get("jetstream") == newest_of_all
     cursor = newest - 5_000_000
     assert fake.requests[1]["cursor"] == [str(cursor)]
     assert raw.length() == fake.live_count + sum(1 for time_us, _ in fake.log if time_us >= cursor)

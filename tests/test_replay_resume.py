@@ -32,34 +32,64 @@ def write_posts(path: Path, count: int, spacing_s: int) -> None:
     path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
 
 
+def stored_after(source: ReplaySource, stop_after: int) -> dict[str, str]:
+    """What the collector would have stored (one checkpoint per file) had it stopped once
+    `stop_after` lines were counted (at a chunk's end)."""
+    stored: dict[str, str] = {}
+    seen = 0
+    for chunk in source.batches(threading.Event()):
+        seen += len(chunk)
+        field, position = source.checkpoint_field(), source.checkpoint()
+        assert field is not None and position is not None
+        stored[field] = position
+        if seen >= stop_after:
+            break
+    return stored
+
+
 @pytest.mark.parametrize("name", ["posts.jsonl", "posts.jsonl.gz"])
-def test_a_checkpoint_resumes_after_the_lines_counted(tmp_path: Path, name: str) -> None:
+def test_each_file_resumes_after_its_lines_counted_in_any_order(tmp_path: Path, name: str) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / name
     write_posts(first, 300, 1)
     write_posts(second, 40_000, 1)  # several reads, gzip too
-    stop = threading.Event()
-    source = ReplaySource([first, second])
-    seen = 0
-    for chunk in source.batches(stop):
-        seen += len(chunk)
-        if seen > 300:
-            break
-    position = source.checkpoint()
-    assert position is not None and json.loads(position)["file"] == 1
+    stored = stored_after(ReplaySource([first, second]), 301)
+    assert len(stored) == 2 and stored[next(iter(stored))] == "300"
+
     rest = ReplaySource([first, second])
-    rest.resume_from(position)
-    remaining = [line for chunk in rest.batches(stop) for line in chunk]
-    assert remaining and seen + len(remaining) == 40_300
+    rest.resume_from_many(stored)
+    remaining = [line for chunk in rest.batches(threading.Event()) for line in chunk]
+    assert remaining and int(stored[rest.checkpoint_field()]) + len(remaining) == 40_000
     assert remaining[-1].startswith(b'{"data": {"id": "1000000000039999"')
     assert rest.where() == f"{name}:40000"
 
-    write_posts(first, 301, 1)  # the first file changed since: everything is read again
-    again = ReplaySource([first, second])
-    again.resume_from(position)
-    assert sum(len(chunk) for chunk in again.batches(stop)) == 40_301
-    again.resume_from("not a replay position")  # another source's: ignored
-    stdin = ReplaySource([Path("-")])
-    assert stdin.checkpoint() is None  # standard input cannot be read again
+    swapped = ReplaySource([second, first])  # another order, the same files: the same skips
+    swapped.resume_from_many(stored)
+    assert sum(len(chunk) for chunk in swapped.batches(threading.Event())) == len(remaining)
+
+    moved = tmp_path / "moved.jsonl"
+    first.rename(moved)
+    alone = ReplaySource([moved])  # moved or renamed: still the same file
+    alone.resume_from_many(stored)
+    assert sum(len(chunk) for chunk in alone.batches(threading.Event())) == 0
+
+
+def test_a_grown_file_goes_on_and_a_changed_one_is_read_again(tmp_path: Path) -> None:
+    data = tmp_path / "growing.jsonl"
+    write_posts(data, 2000, 1)  # over 64 KB: its fingerprint is its first 64 KB
+    stored = stored_after(ReplaySource([data]), 2000)
+    assert list(stored.values()) == ["2000"]
+    with data.open("ab") as handle:  # lines appended (a live archive)
+        handle.write(b'{"data": {"id": "7", "text": "trump later", "created_at": "2024-03-02T00:00:00.000Z"}}\n')
+    grown = ReplaySource([data])
+    grown.resume_from_many(stored)
+    assert [line for chunk in grown.batches(threading.Event()) for line in chunk] == [
+        b'{"data": {"id": "7", "text": "trump later", "created_at": "2024-03-02T00:00:00.000Z"}}\n']
+
+    write_posts(data, 1999, 2)  # rewritten: other content
+    changed = ReplaySource([data])
+    changed.resume_from_many(stored)
+    assert sum(len(chunk) for chunk in changed.batches(threading.Event())) == 1999
+    assert ReplaySource([Path("-")]).checkpoint_fields() == []  # standard input cannot be read again
 
 
 def test_a_replay_run_again_counts_nothing_twice_past_the_retention(
@@ -75,7 +105,7 @@ def test_a_replay_run_again_counts_nothing_twice_past_the_retention(
     assert client.hget(Keys(namespace).totals, "total") == "3000"
     again = run_cli("collect", *common, state_dir=tmp_path / "state")
     assert again.returncode == 0, again.stderr
-    assert "resuming after line 3000 of archive.jsonl" in again.stderr
+    assert "replay: skipping 3,000 lines already counted in this namespace, from 1 of the files" in again.stderr
     assert client.hget(Keys(namespace).totals, "total") == "3000"
     fresh = run_cli("collect", *common, "--no-resume", state_dir=tmp_path / "state")
     assert fresh.returncode == 0, fresh.stderr
@@ -91,8 +121,23 @@ def test_a_paced_replays_checkpoint_never_covers_the_line_it_waits_for(tmp_path:
     yielded = 0
     for line in source.lines(threading.Event()):
         if line is None:  # waiting for the next line's time: what a flush now would store
-            position = source.checkpoint()
-            assert position is not None and json.loads(position)["line"] == yielded
+            assert source.checkpoint() == str(yielded)
         else:
             yielded += 1
     assert yielded == 5
+
+
+@pytest.mark.parametrize("raw_only", [False, True])
+def test_every_file_of_a_replay_gets_its_checkpoint(server_url: str, namespace: str, tmp_path: Path,
+                                                    raw_only: bool) -> None:
+    """Small files end up in one batch; the checkpoint stored with a batch is the source's
+    position at its end, so a file that ended inside it had none and was read again."""
+    files = [tmp_path / f"{name}.jsonl" for name in "abc"]
+    for n, path in enumerate(files):
+        write_posts(path, 10 + n, 1 + n)
+    mode = ("--raw-only",) if raw_only else ()
+    result = run_cli("collect", *mode, *(arg for path in files for arg in ("--replay", str(path))),
+                     "--redis", server_url, "--namespace", namespace, state_dir=tmp_path / "state")
+    assert result.returncode == 0, result.stderr
+    stored = redis.Redis.from_url(server_url, decode_responses=True).hgetall(Keys(namespace).checkpoints)
+    assert sorted(stored.values()) == ["10", "11", "12"] and len(stored) == 3

@@ -66,9 +66,10 @@ class Delta:
     """epoch minute -> casefolded mentioned username -> count (all posts)."""
     clock_ms: int = 0
     """Newest created_at in the Delta (the stream clock candidate)."""
-    checkpoint: tuple[str, str] | None = None
-    """(source label, resume position) covering every line counted here, written with the
-    counts (see `Store.write`). Merging keeps the newer one: the Delta merged in is newer."""
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    """Source checkpoint field -> resume position covering every line counted here, written
+    with the counts (see `Store.write`): one field per source, a replay's one per file.
+    Merging keeps the newer position of each field: the Delta merged in is newer."""
 
     @property
     def empty(self) -> bool:
@@ -109,8 +110,7 @@ class Delta:
             -LATEST_PER_DELTA:
         ]
         self.clock_ms = max(self.clock_ms, other.clock_ms)
-        if other.checkpoint is not None:
-            self.checkpoint = other.checkpoint
+        self.checkpoints.update(other.checkpoints)
         return self
 
     def minutes(self) -> set[int]:

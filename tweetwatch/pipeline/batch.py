@@ -49,7 +49,7 @@ class PendingBatch:
     """Redis's answer: ids it has counted already, and minutes past retention. None when
     there was nothing to ask, or Redis was known to be down (`check_skipped`)."""
     checkpoint: tuple[str, str] | None = None
-    """The source's resume point after the batch's last line (see `Delta.checkpoint`)."""
+    """The source's resume point after the batch's last line (see `Delta.checkpoints`)."""
 
     @property
     def check_skipped(self) -> bool:
@@ -148,7 +148,8 @@ class BatchAggregator:
             kept_count = sum(1 for r in kept if r.__class__ is Tweet)
         duplicates = tweet_count - kept_count
         delta = self.aggregator.build(records, duplicates=duplicates)
-        delta.checkpoint = pending.checkpoint
+        if pending.checkpoint is not None:
+            delta.checkpoints[pending.checkpoint[0]] = pending.checkpoint[1]
         return Batch(delta, duplicates, expired, pending.check_skipped, check_error)
 
     def _seen_in_redis(self, joined_by_minute: dict[int, str], clock_ms: int) -> tuple[set[str], set[int]]:

@@ -2,7 +2,9 @@
 
 A source that can resume (Jetstream: a `cursor` in microseconds) offers two optional methods:
 `checkpoint()`, its resume position after the last line it yielded (None while it has none),
-and `resume_from(position)`, called once before `lines()`. The collector takes the
+and `resume_from(position)`, called once before `lines()`. A replay keeps one checkpoint per
+file instead: `checkpoint_field()` names the current file's, `checkpoint_fields()` all of
+them, and `resume_from_many({field: position})` takes what is stored. The collector takes the
 checkpoint when it starts aggregating a batch, so it covers exactly the lines in that batch
 and before; the batch's Delta carries it into the same MULTI/EXEC as its counts. What Redis
 holds therefore never claims lines whose counts are not written: after a crash the next run
@@ -22,12 +24,16 @@ log = logging.getLogger(__name__)
 
 
 def checkpoint_of(source: object) -> tuple[str, str] | None:
-    """(source label, resume position) after the last line `source` yielded, when it has one."""
+    """(field, resume position) after the last line `source` yielded, when it has one. The
+    field is the source's label, or what its `checkpoint_field()` says (a replay keeps one per
+    file)."""
     get = getattr(source, "checkpoint", None)
     position = get() if callable(get) else None
     if position is None:
         return None
-    return label_of(source), position
+    get_field = getattr(source, "checkpoint_field", None)
+    name = get_field() if callable(get_field) else None
+    return name or label_of(source), position
 
 
 def resume_source(source: object, store: Store) -> None:
@@ -35,13 +41,17 @@ def resume_source(source: object, store: Store) -> None:
     or a namespace with nothing stored, is left alone; so is everything when Redis is away:
     the source then starts from now, as without a checkpoint)."""
     resume_from = getattr(source, "resume_from", None)
-    if not callable(resume_from):
+    resume_from_many = getattr(source, "resume_from_many", None)
+    if not callable(resume_from) and not callable(resume_from_many):
         return
     label = label_of(source)
+    fields: list[str] = source.checkpoint_fields() if callable(resume_from_many) else [label]  # type: ignore[attr-defined]
     try:
-        position = store.read_checkpoint(label)
+        positions = store.read_checkpoints(fields)
     except StoreUnavailable as exc:
         log.warning("%s: could not read where the last run stopped (%s); starting from now", label, exc)
         return
-    if position is not None:
-        resume_from(position)
+    if callable(resume_from_many):
+        resume_from_many(positions)
+    elif label in positions:
+        resume_from(positions[label])  # type: ignore[misc]

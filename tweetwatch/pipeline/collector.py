@@ -187,7 +187,9 @@ class Collector:
                     self._absorb(answered)
                     self._hand_over()
                 now = time.monotonic()
-                if now >= next_flush or len(records) >= MAX_BATCH:
+                # a pause of the source (a replay between two files, a quiet stream) is a batch's end:
+                # its checkpoint then covers exactly the lines read so far
+                if now >= next_flush or len(records) >= MAX_BATCH or (records and not batch):
                     if records:
                         if pending is not None:
                             waited, pending = pending, None

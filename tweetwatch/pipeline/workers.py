@@ -91,7 +91,7 @@ class RawForwarder:
             if line is not None and line.strip():
                 pending.append(line.rstrip(b"\r\n"))
             now = time.monotonic()
-            if pending and (len(pending) >= FORWARD_BATCH or now >= next_send):
+            if pending and (line is None or len(pending) >= FORWARD_BATCH or now >= next_send):  # None: a pause
                 self._send(pending, stop)
                 self.stats.lines += len(pending)
                 pending = []

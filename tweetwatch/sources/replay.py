@@ -8,9 +8,9 @@ back only, so a pipe works too: a FIFO, `<(zcat a.gz)`, or `-` for standard inpu
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
-import json
 import logging
 import os
 import select
@@ -200,41 +200,46 @@ class ReplaySource:
     _number: int = field(default=0, init=False)
     _index: int = field(default=-1, init=False)
     """Which of `paths` is being read."""
-    _files: list[list[object]] | None = field(default=None, init=False)
-    """What each file was when the replay started (path, size, mtime): a checkpoint names them,
-    so a later run resumes only over the same files. None when one is not a regular file."""
-    _skip: tuple[int, int] = field(default=(0, 0), init=False)
-    """(file index, lines) already counted by an earlier run (`resume_from`)."""
+    _prints: list[str] | None = field(default=None, init=False)
+    """Each file's fingerprint (`fingerprint`); None when one is not a regular file."""
+    _skips: dict[int, int] = field(default_factory=dict, init=False)
+    """File index -> lines an earlier run counted (`resume_from_many`)."""
 
     def __post_init__(self) -> None:
         check_readable(self.paths)
-        self._files = _identities(self.paths)
+        self._prints = _fingerprints(self.paths)
 
     def where(self, back: int = 0) -> str:
         """`file:line` of the line yielded last, or of the one `back` lines before it."""
         return f"{shown(self._name)}:{self._number - back}"
 
-    def checkpoint(self) -> str | None:
-        """After the last line yielded: the files (as `_files`), which one, and its line. None
-        for a pipe or standard input, which cannot be read again."""
-        if self._files is None or self._index < 0:
-            return None
-        return json.dumps({"files": self._files, "file": self._index, "line": self._number})
+    def checkpoint_fields(self) -> list[str]:
+        """Where each file's progress is stored: one checkpoint per file, by its content, so
+        a later run resumes every file it has seen, in any order or company, moved or grown."""
+        return [f"{self.label}:{mark}" for mark in self._prints or ()]
 
-    def resume_from(self, position: str) -> None:
-        """Skip what an earlier run over the same files counted (a crash, a stop, Ctrl-C):
-        dedupe by post id only looks back over the retention, so a multi-day archive read
-        again would count its older posts twice."""
-        try:
-            stored = json.loads(position)
-            files, index, line = stored["files"], int(stored["file"]), int(stored["line"])
-        except (ValueError, TypeError, KeyError):
-            return  # another kind of position (a different source under this label): read everything
-        if self._files is None or index < 0 or files[: index + 1] != self._files[: index + 1]:
-            return  # other files, or changed since: read them all (dedupe drops what is in)
-        self._skip = (index, line)
-        log.warning("replay: resuming after line %d of %s, where this namespace's counts of these files end "
-                    "(--no-resume reads them all again)", line, shown(self.paths[index].name))
+    def checkpoint_field(self) -> str | None:
+        """The checkpoint field of the file being read (None for a pipe or standard input)."""
+        if self._prints is None or self._index < 0:
+            return None
+        return f"{self.label}:{self._prints[self._index]}"
+
+    def checkpoint(self) -> str | None:
+        """Lines of the file being read that were yielded (see `checkpoint_field`)."""
+        return None if self.checkpoint_field() is None else str(self._number)
+
+    def resume_from_many(self, positions: dict[str, str]) -> None:
+        """Skip the lines of each file an earlier run counted (after a crash, a stop, Ctrl-C):
+        dedupe by post id looks back over the retention only, so a multi-day archive read
+        again would count its older posts twice, and control lines every time."""
+        for index, name in enumerate(self.checkpoint_fields()):
+            stored = positions.get(name)
+            if stored is not None and stored.isdigit() and int(stored) > 0:
+                self._skips[index] = int(stored)
+        if self._skips:
+            files = len(self._skips)
+            log.warning("replay: skipping %s lines already counted in this namespace, from %d of the files "
+                        "(--no-resume reads them all again)", f"{sum(self._skips.values()):,}", files)
 
     def batches(self, stop: threading.Event) -> Iterator[list[bytes]]:
         """Lists of raw lines, as read (see `base.line_batches`); paced replays go line by line."""
@@ -261,14 +266,11 @@ class ReplaySource:
                 yield line
 
     def _chunks(self, stop: threading.Event) -> Iterator[list[bytes]]:
-        """Every file's line chunks in turn, past what `resume_from` skips; keeps `_index`,
-        `_name` and `_number` (the lines before the chunk yielded) up to date."""
-        skip_file, skip_lines = self._skip
+        """Every file's line chunks in turn, past what `resume_from_many` skips; keeps
+        `_index`, `_name` and `_number` (the lines before the chunk yielded) up to date."""
         for index, path in enumerate(self.paths):
-            if index < skip_file:
-                continue
             self._index, self._name, self._number = index, path.name, 0
-            skip = skip_lines if index == skip_file else 0
+            skip = self._skips.get(index, 0)
             try:
                 for chunk in line_chunks(path):
                     if stop.is_set():
@@ -283,20 +285,35 @@ class ReplaySource:
                     yield chunk
             except OSError as exc:
                 raise UsageError(f"cannot read replay file {shown(path)}: {exc.strerror or exc}") from None
+            yield []  # the file is done: a pause, so what was read is counted under its checkpoint
 
 
-def _identities(paths: Sequence[Path]) -> list[list[object]] | None:
-    """[path, size, mtime in ns] of each file; None if one is not a regular file."""
-    files: list[list[object]] = []
+FINGERPRINT_BYTES = 1 << 16
+
+
+def _fingerprints(paths: Sequence[Path]) -> list[str] | None:
+    """Each file's `fingerprint`; None if one is not a regular file (a pipe cannot be read again)."""
+    prints: list[str] = []
     for path in paths:
+        if path == STDIN:
+            return None
         try:
-            info = path.stat()
+            if not stat.S_ISREG(path.stat().st_mode):  # before opening: opening a FIFO waits for, and takes from, its writer
+                return None
+            with open(path, "rb") as handle:
+                head = handle.read(FINGERPRINT_BYTES)
         except OSError:
             return None
-        if path == STDIN or not stat.S_ISREG(info.st_mode):
-            return None
-        files.append([str(path.resolve()), info.st_size, info.st_mtime_ns])
-    return files
+        prints.append(fingerprint(head))
+    return prints
+
+
+def fingerprint(head: bytes) -> str:
+    """A file by its first 64 KB (all of it when shorter) and their length: the same after a
+    move or a rename, and after lines are appended to a file longer than that (its lines so
+    far are unchanged, so a resume goes on after them). A shorter file that grew gets a new
+    one and is read again from its start."""
+    return f"{len(head)}-{hashlib.sha256(head).hexdigest()[:24]}"
 
 
 class _Pacer:

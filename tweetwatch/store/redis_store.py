@@ -292,10 +292,13 @@ class Store:
         raw = self._call(lambda: self.client.hgetall(self.keys.meta))
         return _parse_meta(raw)
 
-    def read_checkpoint(self, source: str) -> str | None:
-        """Where `source` resumes: the position stored with the last counts written from it."""
-        position = self._call(lambda: self.client.hget(self.keys.checkpoints, source))
-        return None if position is None else str(position)  # the client decodes responses
+    def read_checkpoints(self, fields: list[str]) -> dict[str, str]:
+        """Where sources (or a replay's files) resume: the positions stored with the last
+        counts written from them, by field; fields with none are left out."""
+        if not fields:
+            return {}
+        positions = self._call(lambda: self.client.hmget(self.keys.checkpoints, fields))
+        return {name: str(p) for name, p in zip(fields, positions) if p is not None}  # the client decodes
 
     def publish_status(self, line: str, *, state: str = "", detail: str = "") -> None:
         """The collector's status for dashboards: its printed `line`, its `state` and the
@@ -380,8 +383,8 @@ class Store:
             if delta.counters:
                 for name, value in delta.counters.items():
                     pipe.hincrby(keys.totals, name, value)
-            if delta.checkpoint is not None:  # with the counts it covers, never ahead of them
-                pipe.hset(keys.checkpoints, *delta.checkpoint)
+            if delta.checkpoints:  # with the counts they cover, never ahead of them
+                pipe.hset(keys.checkpoints, mapping=delta.checkpoints)
             clock_ms = delta.clock_ms
             if clock_ms:
                 pipe.zadd(keys.clock, {"clock": clock_ms}, gt=True)
