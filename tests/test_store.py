@@ -320,7 +320,7 @@ def test_exported_series_rows_add_up_to_the_windows_counts(server_url: str, name
         starts = [int(t.timestamp()) for t in series["start"]]
         assert starts[0] == clock_s - window_s + 1, window_s
         ends = [start + span for start, span in zip(starts, series["bucket_s"])]
-        assert ends[:-1] == starts[1:] and starts[-1] <= clock_s < ends[-1], window_s
+        assert ends[:-1] == starts[1:] and ends[-1] == clock_s + 1, window_s  # no more, no less than the window
         assert series["all"].sum() == snap.total_window, window_s
         for topic in snap.topics:
             assert series[topic.name].sum() == topic.count_window, (window_s, topic.name)

@@ -67,8 +67,11 @@ def tables(snapshot: Snapshot, keywords: dict[str, list[tuple[str, int]]] | None
     starts = [series.start_epoch + i * series.bucket_s for i in range(n)]
     spans = [series.bucket_s] * n
     head_s = 0
-    if snapshot.stream_clock is not None:  # the window's first seconds, before the first whole bucket
-        head_s = series.start_epoch - (int(snapshot.stream_clock.timestamp()) - snapshot.window_s + 1)
+    if snapshot.stream_clock is not None:  # the rows cover the window: from its first second to the clock's
+        clock_s = int(snapshot.stream_clock.timestamp())
+        head_s = series.start_epoch - (clock_s - snapshot.window_s + 1)
+        if spans:
+            spans[-1] = min(spans[-1], clock_s - starts[-1] + 1)  # the clock's bucket, up to the clock
     if head_s > 0:  # a shorter first row, so the rows add up to the window's counts
         starts.insert(0, series.start_epoch - head_s)
         spans.insert(0, head_s)

@@ -107,6 +107,8 @@ def open_client(url: str, role: str, namespace: str | None = None) -> redis.Redi
         client.connection_pool.make_connection().disconnect()  # built, not connected: a bad option fails here
     except ValueError as exc:
         raise UsageError(f"invalid Redis URL {mask_url(url)}: {exc}") from None
+    except redis.exceptions.RedisError as exc:  # a value redis-py refuses when it builds the connection
+        raise UsageError(f"invalid Redis URL {mask_url(url)}: {describe_error(exc)}") from None
     except TypeError as exc:  # an option redis-py passes on to the connection, which has no such argument
         option = re.search(r"argument '(\w+)'", str(exc))
         named = f" option {option.group(1)!r}" if option else " option"
