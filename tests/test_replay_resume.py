@@ -56,7 +56,9 @@ def test_each_file_resumes_after_its_lines_counted_in_any_order(tmp_path: Path, 
     assert len(stored) == 2 and stored[next(iter(stored))] == "300"
 
     rest = ReplaySource([first, second])
+    assert rest.state == ""
     rest.resume_from_many(stored)
+    assert rest.state == f"resumed: {sum(map(int, stored.values())):,} lines counted before skipped"  # in status lines
     remaining = [line for chunk in rest.batches(threading.Event()) for line in chunk]
     assert remaining and int(stored[rest.checkpoint_field()]) + len(remaining) == 40_000
     assert remaining[-1].startswith(b'{"data": {"id": "1000000000039999"')
@@ -106,6 +108,7 @@ def test_a_replay_run_again_counts_nothing_twice_past_the_retention(
     again = run_cli("collect", *common, state_dir=tmp_path / "state")
     assert again.returncode == 0, again.stderr
     assert "replay: skipping 3,000 lines already counted in this namespace, from 1 of the files" in again.stderr
+    assert "replay · resumed: 3,000 lines counted before skipped · " in again.stderr  # its status line, the dashboard's too
     assert client.hget(Keys(namespace).totals, "total") == "3000"
     fresh = run_cli("collect", *common, "--no-resume", state_dir=tmp_path / "state")
     assert fresh.returncode == 0, fresh.stderr

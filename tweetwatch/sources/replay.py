@@ -228,6 +228,12 @@ class ReplaySource:
         """Lines of the file being read that were yielded (see `checkpoint_field`)."""
         return None if self.checkpoint_field() is None else str(self._number)
 
+    @property
+    def state(self) -> str:
+        """For status lines and the dashboard's status bar (a resumed replay may read nothing new)."""
+        skipped = sum(self._skips.values())
+        return f"resumed: {skipped:,} lines counted before skipped" if skipped else ""
+
     def resume_from_many(self, positions: dict[str, str]) -> None:
         """Skip the lines of each file an earlier run counted (after a crash, a stop, Ctrl-C):
         dedupe by post id looks back over the retention only, so a multi-day archive read
