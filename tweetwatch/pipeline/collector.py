@@ -42,16 +42,6 @@ from tweetwatch.store.redis_store import Store
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class _Unsent:
-    """A Delta whose write failed, with what goes with it (see `Collector._unsent`)."""
-
-    delta: Delta
-    expired: list[int]
-    tweets: int
-    token: str
-
 MAX_BATCH = 20_000
 """Records aggregated at once at most (a full-speed replay reaches it before the timer)."""
 OVERLAP_MIN_RECORDS = 5_000
@@ -62,6 +52,19 @@ DRAIN_GRACE_S = 10.0
 """After a stop request, how long to keep retrying an unreachable Redis before giving up."""
 REJECTS_LOGGED = 5
 STATUS_EVERY_S = 2.0
+
+
+@dataclass(frozen=True)
+class _Unsent:
+    """A Delta whose write failed, with what goes with it (see `Collector._unsent`)."""
+
+    delta: Delta
+    expired: list[int]
+    token: str
+
+    @property
+    def tweets(self) -> int:
+        return self.delta.counters["total"]
 
 
 @dataclass
@@ -296,10 +299,10 @@ class Collector:
                     delta, self._outbox = self._outbox, Delta()
                     expired = sorted(self._expired)
                     self._expired.clear()
-                    tweets, self._outbox_tweets = self._outbox_tweets, 0
+                    self._outbox_tweets = 0
                 if delta.empty:
                     return True
-                self._unsent = _Unsent(delta, expired, tweets, uuid.uuid4().hex)
+                self._unsent = _Unsent(delta, expired, uuid.uuid4().hex)
             unsent = self._unsent
             try:
                 if self.error is not None:

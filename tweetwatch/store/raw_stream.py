@@ -9,7 +9,6 @@ XAUTOCLAIM once they have been idle for `claim_idle_ms`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,14 +43,15 @@ class RawStream:
             connection_class=store.client.connection_pool.connection_class, **kwargs))
 
     # -- producer --------------------------------------------------------------------------
-    def append(self, lines: Sequence[bytes], checkpoint: tuple[str, str] | None = None, token: str = "") -> None:
+    def append(self, lines: Sequence[bytes], checkpoint: tuple[str, str] | None = None,
+               token: str | None = None) -> None:
         """XADD every line, and store the source's `checkpoint` (see pipeline/checkpoint.py),
         in one MULTI/EXEC, at most once per `token` (`Store.begin_once`): a retry after a lost
         reply must not append the lines again (workers drop repeated post ids, but control
         lines have none, and posts older than the retention are no longer remembered)."""
 
         def run() -> None:
-            pipe = self.store.begin_once(token or uuid.uuid4().hex)
+            pipe = self.store.begin_once(token)
             if pipe is None:
                 return  # in already: the reply to an earlier attempt was lost
             for line in lines:

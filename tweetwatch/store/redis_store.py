@@ -376,10 +376,8 @@ class Store:
         ttl = self.retention_s + 3600  # wall-clock backstop; stream-clock retention does the real work
         topic_names = tuple(t.name for t in topics)
         expired = sorted(set(expired_minutes))
-        once = token or uuid.uuid4().hex
-
         def run() -> None:
-            pipe = self.begin_once(once, guard)
+            pipe = self.begin_once(token, guard)
             if pipe is None:
                 return  # applied by an earlier attempt whose reply was lost
             if delta.counters:
@@ -463,10 +461,12 @@ class Store:
 
         self._call(run)
 
-    def begin_once(self, token: str, guard: tuple[str, str | None] | None = None) -> Any | None:
+    def begin_once(self, token: str | None, guard: tuple[str, str | None] | None = None) -> Any | None:
         """A MULTI pipeline for a write applied at most once per `token` (see `write`; run it
         with `execute_once`), or None when `token` is in already. The pipeline starts by
-        storing `token`. Raises BatchLost when `guard`'s key no longer holds its value."""
+        storing `token` (None: a fresh one, for a write no one sends again). Raises BatchLost
+        when `guard`'s key no longer holds its value."""
+        token = token or uuid.uuid4().hex
         applied = self.keys.applied(self.writer_id)
         pipe = self.client.pipeline(transaction=True)
         watched = [applied] if guard is None else [applied, guard[0]]
