@@ -193,6 +193,10 @@ def test_topic_names_the_exports_use_themselves_are_refused(name: str, tmp_path:
          "invalid Redis URL redis://:***@127.0.0.1:1/0?ssl_cert_reqs=bogus: unknown option 'ssl_cert_reqs'"),
         (("summary", "--redis", "rediss://127.0.0.1:1/0?ssl_cert_reqs=bogus"),  # QA: "unexpected error: RedisError"
          "invalid Redis URL rediss://127.0.0.1:1/0?ssl_cert_reqs=bogus: Invalid SSL Certificate Requirements Flag"),
+        (("summary", "--redis", "redis://:pw@127.0.0.1:1/notadb"),  # was read as database 0
+         "invalid Redis URL redis://:***@127.0.0.1:1/notadb: the path must be a database number"),
+        (("reset", "--yes", "--redis", "redis://127.0.0.1:1/3/x"),
+         "invalid Redis URL redis://127.0.0.1:1/3/x: the path must be a database number"),
         (("process", "--redis", "redis://127.0.0.1:1", "--claim-idle", "nan"), "invalid --claim-idle nan"),
         (("process", "--redis", "redis://127.0.0.1:1", "--claim-idle", "-1"), "invalid --claim-idle -1.0"),
         (("collect", "--raw-only", "--raw-maxlen=-3", "--replay", str(FIXTURES / "v2_mixed.jsonl"),

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import redis
 
@@ -82,6 +83,8 @@ redis-py drops the leading `ERR ` of a reply, so `ERR unknown command` arrives w
 _PIPELINE_ERROR = re.compile(r"Command # \d+ \((\S+)[^\n]*?\) of pipeline caused error: ")
 """redis-py's wrapping of an error inside a pipeline or transaction; it quotes the command's
 arguments (a whole Lua script, the members of a batch), which no message should carry."""
+_DATABASE_PATH = re.compile(r"(/(\d+)?)?")
+"""The path of a `redis://` URL: none, `/` or `/<database number>`."""
 _ARGS_QUOTED = ", with args beginning with:"
 
 REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
@@ -96,6 +99,7 @@ def open_client(url: str, role: str, namespace: str | None = None) -> redis.Redi
     With `namespace`, a TCP client is routed (store/cluster.py): on a Redis Cluster its
     connections go to the master that owns the namespace's slot."""
     try:
+        _check_database_path(url)
         client = redis.Redis.from_url(
             url,
             decode_responses=True,
@@ -114,6 +118,14 @@ def open_client(url: str, role: str, namespace: str | None = None) -> redis.Redi
         named = f" option {option.group(1)!r}" if option else " option"
         raise UsageError(f"invalid Redis URL {mask_url(url)}: unknown{named}") from None
     return route_client(client, namespace) if namespace is not None else client
+
+
+def _check_database_path(url: str) -> None:
+    """`redis://host/3` selects database 3. redis-py reads any other path (`/notadb`, `/3/x`)
+    as database 0 without a word, so a typo would watch or reset the wrong data: refused."""
+    parsed = urlsplit(url)
+    if parsed.scheme in ("redis", "rediss") and not _DATABASE_PATH.fullmatch(parsed.path):
+        raise UsageError(f"invalid Redis URL {mask_url(url)}: the path must be a database number (/0, /1, ...)")
 
 
 def describe_error(exc: BaseException) -> str:
