@@ -92,7 +92,7 @@ def main() -> int:
                             "--redis", args.redis], env=env, capture_output=True, cwd=ROOT)
     total = counted["total"] + counted["duplicates"]
     rates = [float(r.replace(",", "")) for r in re.findall(r"· ([\d,]+) tweets/s", result.stderr)]
-    steady = [r for r in rates[1:-1] if r > 0]
+    steady = [r for r in rates[1:] if r > 0]  # the stopped line, the last, has no rate
     if args.baseline:
         base_rate = baseline(data, args.baseline, args.redis)
         print(f"baseline        : {base_rate:,.0f} tweets/s (per tweet: json.loads, SET, INCRs; the seed's approach)")

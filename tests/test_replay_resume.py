@@ -18,6 +18,8 @@ from support import run_cli
 
 from tweetwatch.sources.replay import ReplaySource
 from tweetwatch.store.keys import Keys
+from tweetwatch.store.redis_store import Store
+from tweetwatch.tui.statusbar import collector_text
 
 HOUR_S = 3600
 
@@ -110,6 +112,11 @@ def test_a_replay_run_again_counts_nothing_twice_past_the_retention(
     assert "replay: skipping 3,000 lines already counted in this namespace, from 1 of the files" in again.stderr
     assert "replay · resumed: 3,000 lines counted before skipped · " in again.stderr  # its status line, the dashboard's too
     assert client.hget(Keys(namespace).totals, "total") == "3000"
+    # what the dashboard's status bar shows of the stopped collector (it said only "stopped")
+    shown = collector_text(Store(client, namespace).read_snapshot(300))[0].plain
+    assert shown.startswith("collector stopped ")
+    assert shown.endswith(" ago · resumed: 3,000 lines counted before skipped · tweets 0 · control 0 · rejected 0 "
+                          "· duplicates 0")  # no rate: a stopped collector's last window is a fraction of one
     fresh = run_cli("collect", *common, "--no-resume", state_dir=tmp_path / "state")
     assert fresh.returncode == 0, fresh.stderr
     assert int(client.hget(Keys(namespace).totals, "total")) > 3000  # read again: what dedupe no longer remembers

@@ -143,8 +143,11 @@ def test_a_stopped_silent_or_missing_collector_is_said_before_the_rest() -> None
     live = left_text(make_snapshot(), link).plain
     assert live.endswith("rejected 3 │ collector reading · election-night.jsonl · 40 tweets/s")
     seen = READ_AT.timestamp()
-    stopped = make_snapshot(collector_state="stopped", collector_seen_at=seen - 90)
+    stopped = make_snapshot(collector_state="stopped", collector_seen_at=seen - 90, collector_detail="")
     assert left_text(stopped, link).plain.startswith("source replay │ collector stopped 1m ago │ Redis")
+    resumed = replace(stopped, collector_detail="resumed: 963 lines counted before skipped · tweets 0")
+    assert left_text(resumed, link).plain.startswith(  # why a replay run again showed nothing new
+        "source replay │ collector stopped 1m ago · resumed: 963 lines counted before skipped · tweets 0 │ Redis")
     killed = make_snapshot(collector_state="reading", collector_seen_at=seen - 35)
     assert "source replay │ collector silent for 35s (last: reading) │ Redis" in left_text(killed, link).plain
     none = make_snapshot(collector_status="", collector_state="", collector_seen_at=None)

@@ -398,12 +398,13 @@ class Collector:
         if s.unwritten_tweets and self._redis_down:
             state += f" · {s.unwritten_tweets:,} held in memory"
         details = [
-            f"{s.rate_per_s:,.0f} tweets/s",
             f"tweets {s.tweets:,}",
             f"control {s.control:,}",
             f"rejected {s.rejected:,}",
             f"duplicates {s.duplicates:,}",
         ]
+        if s.state != "stopped":  # a stopped collector's last window is a fraction of one
+            details.insert(0, f"{s.rate_per_s:,.0f} tweets/s")
         source_state = getattr(self.source, "state", "")
         if source_state:
             details.insert(0, str(source_state))

@@ -67,8 +67,11 @@ def collector_text(snapshot: Snapshot, age: float | None = None) -> tuple[Text, 
     if age is None:
         age = snapshot.collector_age_s or 0.0
     state = clean_text(snapshot.collector_state, COLLECTOR_STATUS_MAX) or "running"
-    if state == "stopped":
-        return Text(f"collector stopped {fmt.human_duration(age)} ago", style="bold yellow"), True
+    if state == "stopped":  # what it did last (`resumed: N lines counted before skipped`) after it
+        text = Text(f"collector stopped {fmt.human_duration(age)} ago", style="bold yellow")
+        if snapshot.collector_detail:
+            text.append(f" · {clean_text(snapshot.collector_detail, COLLECTOR_DETAIL_MAX)}", style="dim")
+        return text, True
     if age > SILENT_AFTER_S:
         return Text(f"collector silent for {fmt.human_duration(age)} (last: {state})", style="bold red"), True
     text = Text(f"collector {state}", style="bold" if state != "reading" else "")
