@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from tweetwatch.pipeline.names import fold_name
 from tweetwatch.pipeline.text import Topic, TopicMatcher, stopwords, tokenize
 
 TRUMP = Topic("trump", ("trump", "realdonaldtrump"))
 BIDEN = Topic("biden", ("biden", "joebiden"))
 MATCHER = TopicMatcher((TRUMP, BIDEN))
+
+
+def test_compatibility_forms_of_letters_match_as_usually_written() -> None:
+    """CJK keyboards type `ＵＳＡ`, older systems `ﾄﾗﾝﾌﾟ`, styled posts `𝗧𝗿𝘂𝗺𝗽`: they did not
+    match `usa`, `トランプ` or `trump`, and counted as keywords apart. Symbols keep their
+    form (NFKC of the whole text would make `apple™` the token `appletm`)."""
+    assert tokenize("ＵＳＡ！ｉＰｈｏｎｅ Apple™ 𝗧𝗿𝘂𝗺𝗽 ﬁne m²…") == ["usa", "iphone", "apple", "trump", "fine", "m2"]
+    assert tokenize("ｶﾞ か\uff9e") == ["ガ", "が"]  # a half-width voiced mark composes, even after a full-width kana
+    matcher = TopicMatcher((Topic("jp", ("トランプ",)), Topic("usa", ("usa",)), Topic("hw", ("ﾊﾞｲﾃﾞﾝ",))))
+    assert matcher.match_text("ﾄﾗﾝﾌﾟ大統領とバイデン") == ["jp", "hw"]
+    assert matcher.match_text("ＵＳＡ！") == ["usa"] and matcher.match_text("ｕｓａｂ") == []
+    assert fold_name("ＴＲＵＭＰ") == fold_name("Trump") == fold_name("𝐓𝐫𝐮𝐦𝐩") == "trump"
+    assert fold_name("İzmir") == "izmir"  # as a token: it was `i̇zmir`, a dot above the i
 
 
 def test_tokenize_casefolds_and_drops_urls() -> None:
@@ -105,15 +119,19 @@ TRICKY = [
     "emoji only 🤷\u200d♀️ and under_score_ and ١٢٣ digits",
     "plain ascii with a http://url.example/a?b=c and http//notaurl",
     "\ud800 lone surrogate trump",
+    "ＴＲＵＭＰ！ｂｉｄｅｎ ﾄﾗﾝﾌﾟ大統領 ｶﾞ か\uff9e Apple™ m² …",  # widths fold (not ™ or ²)
     "",
 ]
 
 
 def reference_text(text: str) -> str:
     """The rule as written, before splitting: blank escape sequences (line by line), casefold,
+    NFKC of each word character of the BMP or the Mathematical Alphanumeric Symbols, casefold,
     NFC, `i̇` to `i`, blank URLs."""
     text = "\n".join(blank_escape_sequences(line) for line in text.split("\n"))
-    return _URL.sub(" ", unicodedata.normalize("NFC", text.casefold()).replace("i\u0307", "i"))
+    forms = "".join(unicodedata.normalize("NFKC", c) if _WORD.fullmatch(c) and (
+        ord(c) < 0x10000 or 0x1D400 <= ord(c) <= 0x1D7FF) else c for c in text.casefold())
+    return _URL.sub(" ", unicodedata.normalize("NFC", forms.casefold()).replace("i\u0307", "i"))
 
 
 def reference_tokens(text: str) -> list[str]:
@@ -163,8 +181,10 @@ from hypothesis import strategies as st  # noqa: E402
 
 _WORDS = st.sampled_from(["trump", "biden", "joebiden", "new", "york", "http://x.co/trump", "İ", "ß", "_", "🔥",
                           "\x1b[31m", "\x9b2J", "\x1b]52;c;", "\x07", "\n", "日本", "日", "の", "트럼프",
-                          "\u0301", "\u0307", "İ", "ि", "\ufe0f", "é", "e\u0301"])
-UNSPACED = TopicMatcher((Topic("jp", ("日本",)), TRUMP, Topic("kr", ("트럼프",))))
+                          "\u0301", "\u0307", "İ", "ि", "\ufe0f", "é", "e\u0301",
+                          "ＴＲＵＭＰ", "ｔ", "！", "ｶ", "ﾞ", "ﾄﾗﾝﾌﾟ", "ｈｔｔｐ：／／", "™", "²", "…", "\u00a0",
+                          "𝗧𝗿𝘂𝗺𝗽", "ﬁ", "ℌ", "½", "⑴", "㍻", "ΐ", "\U0002f800", "\U0001d7ce"])
+UNSPACED = TopicMatcher((Topic("jp", ("日本", "トランプ")), TRUMP, Topic("kr", ("트럼프",))))
 _TEXTS = st.lists(_WORDS | st.text(max_size=6), max_size=12).map(lambda parts: "".join(parts))
 
 
@@ -179,6 +199,7 @@ def test_fast_paths_agree_with_the_plain_rule_on_random_text(texts: list[str]) -
         assert UNSPACED.match_text(text) == UNSPACED.match(reference_tokens(text))
         folded, tokens = reference_text(text), reference_tokens(text)
         assert UNSPACED.match(tokens) == [name for name, found in (
-            ("jp", "日本" in folded), ("trump", "trump" in tokens), ("kr", "트럼프" in folded)) if found]
+            ("jp", "日本" in folded or "トランプ" in folded), ("trump", "trump" in tokens), ("kr", "트럼프" in folded))
+            if found]
     assert count_tokens(texts + texts[:2]) == Counter(
         t for text in texts + texts[:2] for t in reference_tokens(text))

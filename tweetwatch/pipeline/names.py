@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from tweetwatch.pipeline.text import fold_case
 from tweetwatch.sanitize import clean_text
 
 
 def fold_name(name: str) -> str:
-    """A hashtag or username as counted: casefolded; whitespace inside it (malformed input)
+    """A hashtag or username as counted: folded as tokens are (`fold_case`: `#ＵＳＡ` is
+    `#usa`, `#İzmir` is `#izmir`); whitespace inside it (malformed input)
     becomes `_`, and escape sequences, controls and bidi overrides go (`clean_text`): these
     names are stored as they are and reach the terminal through `summary`, exports and the
     dashboard."""
-    key = "_".join(name.casefold().split())
+    key = "_".join(fold_case(name).split())
     if not key.isprintable():  # the rare hostile name: ESC, C1, U+202E, ... (one test per distinct name)
         key = "_".join(clean_text(key).split())
     return key

@@ -1,8 +1,12 @@
 """Tokenizer, stopwords and the topic matcher: pure functions over text.
 
 Matching rules (exact, other parts of the project count on them):
-drop terminal escape sequences (`ESC [ 3 1 m`, OSC 52, their 8-bit forms), casefold, compose
-(NFC; and the `i̇` that casefolding makes of Turkish `İ` becomes `i`), drop URLs
+drop terminal escape sequences (`ESC [ 3 1 m`, OSC 52, their 8-bit forms), casefold, fold
+the compatibility forms of word characters (NFKC of each word character of the Basic
+Multilingual Plane or the Mathematical Alphanumeric Symbols, then casefold again: full-width
+`ＵＳＡ` is `usa`, half-width `ﾄﾗﾝﾌﾟ` is `トランプ`, `𝗧𝗿𝘂𝗺𝗽` is `trump`; other characters keep
+their form, so `Apple™` still gives `apple`, not `appletm`), compose (NFC;
+and the `i̇` that casefolding makes of Turkish `İ` becomes `i`), drop URLs
 (`https?://\\S+`), split into tokens: runs of word characters (`\\w`) and combining marks
 (Unicode Mn and Mc, variation selectors aside), so that a Hindi, Arabic or Thai word with its
 vowel signs is one token. A one-word keyword matches an equal token (`#Trump` and
@@ -35,6 +39,9 @@ _UNSPACED = re.compile(
 """Thai, Lao, Myanmar, Khmer, CJK ideographs (with 々〆〇), Hiragana, Katakana (full and half
 width) and Hangul syllables: the scripts whose one-word keywords match inside tokens (see the
 module doc)."""
+_MATHEMATICAL_LETTERS = re.compile("[\U0001d400-\U0001d7ff]")
+"""The Mathematical Alphanumeric Symbols block: `𝗧𝗿𝘂𝗺𝗽`, the bold and italic of styled posts.
+Of the word characters above U+FFFF that NFKC changes, the only ones in common use."""
 _VARIATION_SELECTORS = range(0xFE00, 0xFE10)
 """Marks that only pick a glyph (emoji `️`): not part of a word."""
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
@@ -140,15 +147,55 @@ def _fold(text: str) -> str:
         text = "\n".join([blank_escape_sequences(line) for line in text.split("\n")])
     if text.isascii():
         folded = text.lower()
-    else:  # composing and `i̇` are local to a character: joined texts fold as they would apart
-        folded = text.casefold()
-        if not unicodedata.is_normalized("NFC", folded):
-            folded = unicodedata.normalize("NFC", folded)
-        if "i\u0307" in folded:
-            folded = folded.replace("i\u0307", "i")
+    else:  # forms, composing and `i̇` are local to a character: joined texts fold as they would apart
+        folded = fold_case(text)
     if "http" in folded:
         folded = _URL.sub(" ", folded)
     return folded
+
+
+def fold_case(text: str) -> str:
+    """Casefolded, word characters in their usual form, composed (see the module doc): how
+    tokens, keywords, hashtags and usernames compare."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    if not unicodedata.is_normalized("NFKC", folded):  # else NFC too: the usual text skips all this
+        changed = _MATHEMATICAL_LETTERS.sub(_nfkc_of_word_char, _compatibility_word_chars().sub(_nfkc_of_match, folded))
+        if changed != folded:  # `𝗧` -> `T`: casefold again
+            folded = changed.casefold()
+        if not unicodedata.is_normalized("NFC", folded):
+            folded = unicodedata.normalize("NFC", folded)
+    if "i\u0307" in folded:
+        folded = folded.replace("i\u0307", "i")
+    return folded
+
+
+def _nfkc_of_match(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", match.group())
+
+
+def _nfkc_of_word_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return unicodedata.normalize("NFKC", char) if char.isalnum() else char
+
+
+@cache
+def _compatibility_word_chars() -> re.Pattern[str]:
+    """A word character of the Basic Multilingual Plane that NFKC changes (full-width,
+    half-width, ligatures, superscripts...), built the first time a text needs it (~0.1 s).
+    One character, not runs: `re` then finds none in the usual text several times faster."""
+    codes = [
+        code for code in range(0x10000)
+        if _is_word_char(chr(code)) and unicodedata.normalize("NFKC", chr(code)) != chr(code)
+    ]
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" if a < b else chr(a) for a, b in ranges) + "]")
 
 
 def _has_c1_introducer(text: str) -> bool:
