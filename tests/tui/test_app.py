@@ -17,6 +17,7 @@ from tui_fakes import (
 
 from tweetwatch.tui.app import DashboardApp
 from tweetwatch.tui.commands import COMMANDS
+from tweetwatch.tui.feed import FeedPanel
 from tweetwatch.tui.help import HelpScreen
 
 MakeApp = Callable[..., DashboardApp]
@@ -183,6 +184,42 @@ async def test_help_lists_every_binding(make_app: MakeApp) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_help_scrolls_to_its_end_at_the_smallest_size(make_app: MakeApp) -> None:
+    """At 60x18 the box ended mid-list and the rest could not be reached (QA)."""
+    app = make_app()
+    async with app.run_test(size=(60, 18)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "keyboard." not in screen_text(app)  # the note's last word
+        await pilot.press("end")
+        await pilot.pause()
+        assert "keyboard." in screen_text(app)
+        assert COMMANDS[-1].description in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_z_zooms_the_live_feed_when_it_has_focus(make_app: MakeApp) -> None:
+    """`z` zoomed the keywords panel instead: a scrolling container may not be maximized by
+    default (QA)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        feed = app.query_one(FeedPanel)
+        feed.focus()
+        await pilot.pause()
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is feed
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.screen.maximized is None
 
 
 async def test_the_palette_offers_this_apps_commands_only(make_app: MakeApp) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import groupby
@@ -465,8 +466,8 @@ class FrequencyChart(PlotextPlot, TextLines):
 
     def content_lines(self, width: int, height: int) -> Sequence[Text | Strip]:
         message = self._message()
-        if message is not None:
-            return [message]
+        if message is not None:  # wrapped: at 80 columns a 38-column chart cut the hint's end off
+            return [Text(line, style=message.style) for line in textwrap.wrap(message.plain, max(width, 10))]
         if self._drawn is None:
             return [Text("drawing…", style="dim")]
         return self._drawn[1]

@@ -166,6 +166,7 @@ def _entry_count(snapshot: Snapshot | None) -> int:
 
 
 class FeedPanel(VerticalScroll, can_focus=True):
+    ALLOW_MAXIMIZE = True  # `z` zooms it when focused (a container's default is not to)
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False)  # its list repaints what changed
 
     def compose(self) -> ComposeResult:

@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -28,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark", "dismiss", "Close help", show=False)]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help-box") as box:
+        with VerticalScroll(id="help-box") as box:  # scrolls (arrows, PageDown, End) below 24 rows
             box.border_title = "keys"
             box.border_subtitle = "escape or ? to close"
             yield Static(help_table(), id="help-keys")
