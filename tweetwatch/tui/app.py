@@ -36,6 +36,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from tweetwatch.errors import StoreUnavailable
 from tweetwatch.store.snapshot import Snapshot
+from tweetwatch.tui.cells import count_spacing_marks_as_terminals_do
 from tweetwatch.tui.chart import FrequencyChart, PreDrawn, RateSparkline
 from tweetwatch.tui.commands import COMMANDS, bindings
 from tweetwatch.tui.counters import CountersPanel
@@ -135,6 +136,7 @@ class DashboardApp(App[None]):
             ascii_only: Draw charts with plain characters (for fonts without braille).
             screenshot_dir: Where `s` saves SVG screenshots (default: the user data dir).
         """
+        count_spacing_marks_as_terminals_do()  # before anything is measured: Hindi rows kept their width
         super().__init__()
         if colors is not None:
             if colors not in COLOR_SYSTEMS:
