@@ -309,6 +309,22 @@ async def test_colors_ascii_and_theme(reader: FakeReader) -> None:
     assert app256.console._color_system == ColorSystem.EIGHT_BIT
 
 
+async def test_the_picked_keyword_is_readable_in_16_colours(reader: FakeReader) -> None:
+    """The highlighted row was bright cyan on grey in 16 colours (QA): blue behind it now."""
+    from textual.widgets import OptionList
+
+    app = DashboardApp(reader, refresh_s=3600, colors="16")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await pilot.pause()
+        picker = app.screen.query_one(OptionList)
+        highlighted = picker.render_line(0)
+        backgrounds = {segment.style.bgcolor.name for segment in highlighted if segment.text.strip() and
+                       segment.style is not None and segment.style.bgcolor is not None}
+        assert backgrounds == {"color(4)"}, backgrounds  # ANSI blue (it was color(7), grey)
+
+
 def test_a_detected_16_colour_terminal_gets_the_ansi_theme() -> None:
     """TERM=xterm or TERM=linux without --colors: the dark theme downgraded to 16 colours drew
     the Redis dot in the status bar's own grey (QA, 2026-11-28)."""
