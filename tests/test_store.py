@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis
 
 from tweetwatch.pipeline.aggregate import Aggregator
@@ -11,7 +12,7 @@ from tweetwatch.pipeline.model import Tweet
 from tweetwatch.pipeline.text import Topic, TopicMatcher
 from tweetwatch.secret import mask_url
 from tweetwatch.store.keys import Keys
-from tweetwatch.store.redis_store import Store, describe_error, open_client
+from tweetwatch.store.redis_store import BatchStale, Store, describe_error, open_client
 
 TOPICS = (Topic("trump", ("trump",)), Topic("biden", ("biden",)))
 AGG = Aggregator(TopicMatcher(TOPICS))
@@ -127,6 +128,36 @@ def test_prepare_reports_seen_ids(server_url: str, namespace: str) -> None:
     store.write(delta, TOPICS)
     plan = store.prepare({T0 // 60: ["1", "2"]}, (T0 + 1) * 1000)
     assert plan.seen == {"1"}
+
+
+def test_an_exclusive_write_counts_no_post_another_writer_counted_meanwhile(
+    server_url: str, namespace: str, client: redis.Redis
+) -> None:
+    """Stream workers write with `exclusive`: a post counted by another worker after this one
+    checked (before it, or inside the one round trip between its check and its EXEC) stops
+    the write whole, so the worker counts its batch again without it."""
+    store = make_store(server_url, namespace)
+    keys = Keys(namespace)
+    store.write(AGG.build([tweet(1, "trump", 0)]), TOPICS)
+    with pytest.raises(BatchStale) as stale:  # counted before this write began
+        store.write(AGG.build([tweet(1, "trump", 0), tweet(2, "biden", 1)]), TOPICS, exclusive=True)
+    assert stale.value.seen == {"1"} and client.hget(keys.totals, "total") == "1"
+
+    other = Store(open_client(server_url, "other"), namespace)
+    sneaked = []
+
+    def queue_while_another_writes(pipe: object) -> None:  # after the check, before the EXEC
+        if not sneaked:
+            sneaked.append(True)
+            other.write(AGG.build([tweet(3, "biden", 2)]), TOPICS)
+        pipe.hincrby(keys.totals, "total", 99)  # type: ignore[attr-defined]
+
+    with pytest.raises(BatchStale) as stale:
+        store.apply_once(queue_while_another_writes, None,
+                         unseen={keys.seen((T0 + 2) // 60): "3\n4"})
+    assert stale.value.seen == {"3"} and client.hget(keys.totals, "total") == "2"  # the 99 never landed
+    store.write(AGG.build([tweet(4, "biden", 3)]), TOPICS, exclusive=True)
+    assert client.hget(keys.totals, "total") == "3"
 
 
 def test_all_keys_share_the_namespace_hash_tag(server_url: str, namespace: str, client: redis.Redis) -> None:

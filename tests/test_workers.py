@@ -98,6 +98,49 @@ def test_workers_match_direct_collect_even_after_sigkill(server_url: str, namesp
     assert got == expected
 
 
+def test_two_workers_counting_the_same_post_at_once_count_it_once(server_url: str, namespace: str,
+                                                                   tmp_path: Path) -> None:
+    """A post on the stream twice (a resumed source's overlap, X re-sending after a reconnect)
+    whose two copies two workers count at the same time: both checked the `seen` sets before
+    either wrote, and both counted it (QA: 74,475 posts for 73,680 with two workers). The
+    second write now finds it counted, and that worker counts its batch again without it."""
+    posts = tmp_path / "demo.jsonl"
+    write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=200))
+    lines = posts.read_bytes().splitlines()
+    first, second = lines[:100], lines[100:] + lines[40:60]  # 20 posts in both batches
+    store = Store(open_client(server_url, "test"), namespace)
+    store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+    raw = RawStream(store)
+    raw.append(first)
+    raw.append(second)
+
+    def make_worker(consumer: str, size: int) -> Processor:
+        worker_store = Store(open_client(server_url, consumer), namespace)
+        return Processor(worker_store, RawStream(worker_store), group="g", consumer=consumer,
+                         claim_idle_ms=60_000, batch_size=size, sentiment=False)
+
+    early, late = make_worker("early", len(first)), make_worker("late", len(second))
+    early_entries = early._next_entries()
+    late_entries = late._next_entries()
+    assert len(early_entries) == len(first) and len(late_entries) == len(second)
+    assert early._batches is not None
+    count = early._batches.aggregate
+
+    def count_then_let_the_other_write(records: list) -> object:  # type: ignore[type-arg]
+        batch = count(records)
+        if late.stats.batches == 0:
+            late._process(late_entries)  # writes the 20 shared posts first
+        return batch
+
+    early._batches.aggregate = count_then_let_the_other_write  # type: ignore[method-assign]
+    early._process(early_entries)
+
+    totals = store.client.hgetall(store.keys.totals)
+    assert (int(totals["total"]), int(totals.get("duplicates", 0))) == (200, 20)
+    assert early.stats.recounted_batches == 1 and early.stats.tweets == 80
+    assert raw.pending_count("g") == 0
+
+
 def test_a_worker_stalled_after_taking_its_batch_does_not_count_it_again(
         server_url: str, namespace: str, tmp_path: Path) -> None:
     """A worker pauses right after XREADGROUP hands it a batch (a GC pause, SIGSTOP, a slow

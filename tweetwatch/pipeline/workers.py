@@ -11,7 +11,9 @@ with XAUTOCLAIM after `claim_idle_ms`. A worker that was only *slow* past that t
 stopped by its fence: the claimer moves the previous owner's fence key before it claims, and
 every write is guarded by the fence value read before its entries were taken (WATCH), so the
 slow worker's write is refused and it drops the batch. Posts that reach the stream twice (a
-resumed source's overlap) are counted once by the per-minute `seen` id sets. We chose atomic
+resumed source's overlap) are counted once by the per-minute `seen` id sets: checked before a
+batch is counted, and again under WATCH when it is written (two workers may count batches
+that share a post at the same time: the second to write counts its batch again). We chose atomic
 write+ack, the fence and id dedupe over a batch-marker key per batch because the dedupe
 already exists for reconnects, while a marker would add a read and a key per batch.
 """
@@ -36,7 +38,7 @@ from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source, label_of
 from tweetwatch.store.lease import CollectorLease, NamespaceBusy
 from tweetwatch.store.raw_stream import RawEntry, RawStream
-from tweetwatch.store.redis_store import BatchLost, Store
+from tweetwatch.store.redis_store import BatchLost, BatchStale, Store
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +177,9 @@ class ProcessStats:
     batches: int = 0
     lost_batches: int = 0
     """Batches another worker claimed while this one was (too slowly) counting them."""
+    recounted_batches: int = 0
+    """Batches counted again: a post of theirs (sent twice) was counted by another worker
+    between this one's check and its write."""
     state: str = "starting"
 
 
@@ -293,19 +298,24 @@ class Processor:
                 return  # no topics yet; the entries stay pending and are claimed again later
         records: list[Record] = []
         normalize_lines([entry.line for entry in entries if entry.line is not None], records)
-        batch = self._batches.aggregate(records)
-        if not batch.checked_in_redis:
-            raise StoreUnavailable("Redis became unreachable during a batch")
         ids = [e.entry_id for e in entries]
-        try:
-            self.store.write(batch.delta, self._topics, batch.expired_minutes,
-                             also=lambda pipe: self.raw.ack_in(pipe, self.group, ids),
-                             guard=(self.store.keys.fence(self.consumer), self._fence),
-                             token=f"{ids[0]}/{ids[-1]}/{len(ids)}")  # the same on a retry of these entries
-        except BatchLost as exc:
-            self.stats.lost_batches += 1
-            log.warning("%s; dropped %d entries it now owns", exc, len(entries))
-            return
+        while True:
+            batch = self._batches.aggregate(records)  # drops the posts Redis has counted
+            if not batch.checked_in_redis:
+                raise StoreUnavailable("Redis became unreachable during a batch")
+            try:
+                self.store.write(batch.delta, self._topics, batch.expired_minutes,
+                                 also=lambda pipe: self.raw.ack_in(pipe, self.group, ids),
+                                 guard=(self.store.keys.fence(self.consumer), self._fence),
+                                 token=f"{ids[0]}/{ids[-1]}/{len(ids)}",  # the same on a retry of these entries
+                                 exclusive=True)
+                break
+            except BatchStale:
+                self.stats.recounted_batches += 1  # another worker counted a post of ours meanwhile
+            except BatchLost as exc:
+                self.stats.lost_batches += 1
+                log.warning("%s; dropped %d entries it now owns", exc, len(entries))
+                return
         self.stats.entries += len(entries)
         self.stats.tweets += batch.delta.counters["total"]
         self.stats.batches += 1

@@ -15,7 +15,7 @@ from typing import Any
 
 import redis
 
-from tweetwatch.store.redis_store import Store, execute_once
+from tweetwatch.store.redis_store import Store
 
 DEFAULT_RAW_MAXLEN = 200_000
 """Raw lines kept in the stream (~200 MB for 1 KB lines); workers must keep up within it."""
@@ -50,17 +50,13 @@ class RawStream:
         reply must not append the lines again (workers drop repeated post ids, but control
         lines have none, and posts older than the retention are no longer remembered)."""
 
-        def run() -> None:
-            pipe = self.store.begin_once(token)
-            if pipe is None:
-                return  # in already: the reply to an earlier attempt was lost
+        def queue(pipe: Any) -> None:
             for line in lines:
                 pipe.xadd(self.key, {LINE_FIELD: line}, maxlen=self.maxlen, approximate=True)
             if checkpoint is not None:
                 pipe.hset(self.store.keys.checkpoints, *checkpoint)
-            execute_once(pipe)
 
-        self.store._call(run)
+        self.store.apply_once(queue, token)
 
     # -- consumers -------------------------------------------------------------------------
     def ensure_group(self, group: str) -> None:

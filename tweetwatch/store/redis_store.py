@@ -154,6 +154,20 @@ class BatchLost(Exception):
     """A guarded write found its fence moved: the batch belongs to another worker now."""
 
 
+class BatchStale(Exception):
+    """An exclusive write found some of its posts counted meanwhile (by another worker):
+    count the batch again without them (`seen`)."""
+
+    def __init__(self, seen: frozenset[str]) -> None:
+        super().__init__(f"{len(seen)} of the batch's posts were counted meanwhile")
+        self.seen = seen
+
+
+WRITE_CONFLICT_RETRIES = 50
+"""Transactions a write tries when a key it watches changes under it (another worker's write
+into the same minutes, between this write's check and its EXEC: a window of one round trip)."""
+
+
 @dataclass(frozen=True)
 class Meta:
     topics: tuple[Topic, ...]
@@ -368,6 +382,7 @@ class Store:
         also: Callable[[Any], None] | None = None,
         guard: tuple[str, str | None] | None = None,
         token: str | None = None,
+        exclusive: bool = False,
     ) -> None:
         """Apply a Delta in one MULTI/EXEC, at most once per `token`.
 
@@ -383,15 +398,18 @@ class Store:
         counting a batch and acknowledging it happen together or not at all).
         `guard=(key, expected)`: write only if `key` still holds `expected` (WATCH; a stream
         worker's fence, see store/raw_stream.py); otherwise raise `BatchLost`.
+        `exclusive`: write only if none of the Delta's posts (`seen_ids`) is in its minute's
+        `seen` set yet, checked under WATCH of those sets; otherwise raise `BatchStale`.
+        Stream workers checked before they counted, but two of them counting batches that
+        share a post (one sent twice) both passed that check, and both counted it.
         """
         keys = self.keys
         ttl = self.retention_s + 3600  # wall-clock backstop; stream-clock retention does the real work
         topic_names = tuple(t.name for t in topics)
         expired = sorted(set(expired_minutes))
-        def run() -> None:
-            pipe = self.begin_once(token, guard)
-            if pipe is None:
-                return  # applied by an earlier attempt whose reply was lost
+        unseen = {keys.seen(m): join_members(ids) for m, ids in delta.seen_ids.items() if ids} if exclusive else None
+
+        def queue(pipe: Any) -> None:
             if delta.counters:
                 for name, value in delta.counters.items():
                     pipe.hincrby(keys.totals, name, value)
@@ -469,20 +487,47 @@ class Store:
                 pipe.zrem(keys.minutes, *(str(m) for m in expired))
             if also is not None:
                 also(pipe)
-            execute_once(pipe)
 
-        self._call(run)
+        self.apply_once(queue, token, guard, unseen)
 
-    def begin_once(self, token: str | None, guard: tuple[str, str | None] | None = None) -> Any | None:
+    def apply_once(
+        self,
+        queue: Callable[[Any], None],
+        token: str | None,
+        guard: tuple[str, str | None] | None = None,
+        unseen: dict[str, str] | None = None,
+    ) -> None:
+        """The commands `queue` adds to a pipeline, in one MULTI/EXEC applied at most once per
+        `token` (None: a fresh one, for a write no one sends again), under `begin_once`'s
+        checks; begun again when a key it watched changed before its EXEC."""
+        token = token or uuid.uuid4().hex
+
+        def run() -> None:
+            pipe = self.begin_once(token, guard, unseen)
+            if pipe is not None:  # None: applied by an earlier attempt whose reply was lost
+                queue(pipe)
+                execute_once(pipe)
+
+        for _ in range(WRITE_CONFLICT_RETRIES):
+            try:
+                self._call(run)
+                return
+            except WriteConflict:
+                continue  # checked again under WATCH: the guard (BatchLost), the posts (BatchStale)
+        raise StoreUnavailable(f"{WRITE_CONFLICT_RETRIES} transactions in a row conflicted with other writers")
+
+    def begin_once(
+        self, token: str, guard: tuple[str, str | None] | None = None, unseen: dict[str, str] | None = None
+    ) -> Any | None:
         """A MULTI pipeline for a write applied at most once per `token` (see `write`; run it
         with `execute_once`), or None when `token` is in already. The pipeline starts by
-        storing `token` (None: a fresh one, for a write no one sends again). Raises BatchLost
-        when `guard`'s key no longer holds its value."""
-        token = token or uuid.uuid4().hex
+        storing `token`. Raises BatchLost when `guard`'s key no longer holds its value,
+        BatchStale when a member of `unseen` (set key -> newline-joined members) is in its
+        set. Every key it reads is watched."""
         applied = self.keys.applied(self.writer_id)
         pipe = self.client.pipeline(transaction=True)
         watched = [applied] if guard is None else [applied, guard[0]]
-        pipe.watch(*watched)
+        pipe.watch(*watched, *(unseen or ()))
         current = pipe.mget(watched)
         if current[0] == token:
             pipe.reset()
@@ -490,6 +535,11 @@ class Store:
         if guard is not None and current[1] != guard[1]:
             pipe.reset()
             raise BatchLost(f"{guard[0]} changed: another worker claimed this batch")
+        if unseen:
+            seen = pipe.eval(FIND_SEEN, len(unseen), *unseen, *unseen.values())
+            if seen:
+                pipe.reset()
+                raise BatchStale(frozenset(seen))
         pipe.multi()
         pipe.set(applied, token, ex=APPLIED_TTL_S)
         return pipe
@@ -742,6 +792,11 @@ class Store:
         return count
 
 
+class WriteConflict(Exception):
+    """A key a `begin_once` pipeline watched changed before its EXEC: nothing was written;
+    begin again (which checks the guard and the posts again)."""
+
+
 def execute_once(pipe: Any) -> None:
     """Run a `Store.begin_once` pipeline. A connection failing under WATCH (redis-py then
     raises WatchError instead of sending it again by itself) is the connection's error:
@@ -751,7 +806,7 @@ def execute_once(pipe: Any) -> None:
     except redis.exceptions.WatchError as exc:
         if isinstance(exc.__context__, REDIS_ERRORS):
             raise exc.__context__ from None
-        raise BatchLost("another worker claimed this batch while it was being counted") from None
+        raise WriteConflict() from None
 
 
 def window_span(window_s: int) -> int:
