@@ -144,7 +144,7 @@ def test_sync_adds_missing_removes_stale_and_keeps_foreign(api: FakeXApi, tmp_pa
     assert (third.added, third.deleted) == (0, 0)
     assert sum(1 for r in api.rule_requests() if r.method == "POST" and r.body.get("add")) == 4  # 2 dry + 2 real
 
-    remaining, deleted = clear_rules(xapi, record)
+    remaining, deleted = clear_rules(xapi, [TRUMP, OHIO], "lang:en", record)
     assert deleted == 2
     assert {r.id for r in remaining} == {foreign, foreign_same_tag}
     assert set(api.rules) == {foreign, foreign_same_tag}
@@ -155,6 +155,16 @@ def test_a_lost_record_adopts_identical_rules(api: FakeXApi, tmp_path: Path) -> 
     xapi = XApi(Secret(TOKEN), api.url)
     result = sync_rules(xapi, [OHIO], "", RuleRecord(tmp_path, api.url))
     assert result.ours == {existing} and result.added == 0
+
+
+def test_clear_deletes_the_rules_list_calls_tweetwatchs(api: FakeXApi, tmp_path: Path) -> None:
+    """With the record lost, `rules list` called an identical rule tweetwatch's (adopted) but
+    `rules clear` left it, saying "0 of them tweetwatch's" (QA)."""
+    adopted = api.add_rule("trump OR realdonaldtrump", "trump")
+    foreign = api.add_rule("from:someone", "trump")
+    xapi = XApi(Secret(TOKEN), api.url)
+    remaining, deleted = clear_rules(xapi, [TRUMP], "", RuleRecord(tmp_path, api.url))
+    assert deleted == 1 and {r.id for r in remaining} == {foreign} and adopted not in api.rules
 
 
 def test_invalid_rule_changes_nothing(api: FakeXApi, tmp_path: Path) -> None:

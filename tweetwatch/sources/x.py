@@ -51,7 +51,7 @@ from tweetwatch.pipeline.text import Topic
 from tweetwatch.sanitize import clean_text
 from tweetwatch.secret import Secret, mask_url
 from tweetwatch.sources.x_http import ApiHostAdapter, mount, quiet_tweepy_debug_logging
-from tweetwatch.sources.x_rules import Rule, RuleRecord, desired_rules, plan_sync
+from tweetwatch.sources.x_rules import Rule, RuleRecord, desired_rules, is_ours, plan_sync
 
 log = logging.getLogger(__name__)
 
@@ -285,10 +285,10 @@ def sync_rules(api: XApi, topics: Sequence[Topic], suffix: str, record: RuleReco
     return SyncResult(rules, ours, len(added), len(plan.delete))
 
 
-def clear_rules(api: XApi, record: RuleRecord) -> tuple[list[Rule], int]:
-    """Delete tweetwatch's rules (recorded ids only); the rules that remain."""
-    recorded = record.load()
-    ours = [r for r in api.list_rules() if r.id in recorded]
+def clear_rules(api: XApi, topics: Sequence[Topic], suffix: str, record: RuleRecord) -> tuple[list[Rule], int]:
+    """Delete tweetwatch's rules (`is_ours`: recorded, or adopted); the rules that remain."""
+    wanted, recorded = desired_rules(topics, suffix), record.load()
+    ours = [r for r in api.list_rules() if is_ours(r, wanted, recorded)]
     api.delete_rules([r.id for r in ours if r.id])
     record.save(())
     return api.list_rules(), len(ours)
@@ -308,13 +308,12 @@ def cmd_rules(settings: Any) -> int:
             rules, ours = result.rules, result.ours
             note = f"added {result.added}, deleted {result.deleted} stale"
         elif action == "clear":
-            rules, deleted = clear_rules(api, record)
+            rules, deleted = clear_rules(api, settings.topics, settings.rule_suffix, record)
             ours, note = set(), f"deleted {deleted}"
         else:
             rules = api.list_rules()
-            wanted = {(r.tag, r.value) for r in desired_rules(settings.topics, settings.rule_suffix)}
-            recorded = record.load()
-            ours = {r.id for r in rules if r.id in recorded or (r.tag, r.value) in wanted}
+            wanted, recorded = desired_rules(settings.topics, settings.rule_suffix), record.load()
+            ours = {r.id for r in rules if is_ours(r, wanted, recorded)}
             note = ""
     except Retry as exc:
         raise TweetwatchError(f"X API: {exc.reason}") from None

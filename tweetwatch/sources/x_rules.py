@@ -87,6 +87,12 @@ class SyncPlan:
     foreign: list[Rule]
 
 
+def is_ours(rule: Rule, wanted: Sequence[Rule], recorded: set[str]) -> bool:
+    """Whether `rule` is tweetwatch's: recorded, or exactly a wanted rule (adopted). `rules
+    list`, `sync` and `clear` all decide by this."""
+    return rule.id in recorded or any(rule.tag == w.tag and rule.value == w.value for w in wanted)
+
+
 def plan_sync(current: Sequence[Rule], wanted: Sequence[Rule], recorded: set[str]) -> SyncPlan:
     """What to add and delete so that tweetwatch's rules are exactly `wanted`."""
     wanted_pairs = {(r.tag, r.value) for r in wanted}
@@ -96,8 +102,7 @@ def plan_sync(current: Sequence[Rule], wanted: Sequence[Rule], recorded: set[str
     kept_pairs: set[tuple[str | None, str]] = set()
     for rule in current:
         pair = (rule.tag, rule.value)
-        ours = rule.id in recorded or pair in wanted_pairs
-        if not ours:
+        if not is_ours(rule, wanted, recorded):
             foreign.append(rule)
         elif pair in wanted_pairs and pair not in kept_pairs:
             keep.append(rule)
