@@ -253,9 +253,9 @@ def connect(settings: Settings, role: str, wait: bool = False, stop: threading.E
         except StoreUnavailable as exc:
             if not wait or (stop is not None and stop.is_set()):
                 raise
-            log.warning("%s; retrying in %.0f s", exc, delay)
+            log.warning("%s; retrying in %s s", exc, f"{delay:g}")  # 0.5, 1, 2 ... ("0 s" before)
             if not _logs_to_stderr():  # say it once, not twice
-                print(f"tweetwatch: {exc}; retrying in {delay:.0f} s", file=sys.stderr)
+                print(f"tweetwatch: {exc}; retrying in {delay:g} s", file=sys.stderr)
             if stop is not None:
                 stop.wait(delay)
             else:
