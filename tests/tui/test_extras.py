@@ -384,6 +384,14 @@ def test_many_topics_keep_their_keywords_legible() -> None:
     assert MIN_BLOCK * 5 + 2 * 4 <= 78  # zoomed to 80 columns (z), all five fit
 
 
+async def test_the_border_says_nothing_when_every_keyword_row_shows(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        assert app.query_one(KeywordsPanel).border_subtitle == ""
+
+
 async def test_hidden_topics_are_named_on_the_border(make_app: MakeApp, reader: FakeReader) -> None:
     reader.build = lambda window_s: with_topics(5, window_s)
     app = make_app()
@@ -391,7 +399,8 @@ async def test_hidden_topics_are_named_on_the_border(make_app: MakeApp, reader: 
         await settle(pilot)
         await pilot.pause()
         panel = app.query_one(KeywordsPanel)
-        assert panel.border_subtitle == "+3 topics: [ ] or z"
+        # five topics' counters leave the table 8 of its 10 keyword rows: it said nothing of them (QA)
+        assert panel.border_subtitle == "+3 topics: [ ] · +2 rows or z"
 
         def headings() -> list[str]:
             return [word for word in text_of(panel).splitlines()[1].split() if word.startswith("topic")]

@@ -201,9 +201,14 @@ class KeywordsPanel(columns.TextLines, can_focus=True):
     def content_lines(self, width: int, height: int) -> list[Text]:
         snapshot = self.snapshot
         if self.mode == "table":
+            lines = keywords_grid(snapshot, width, self.first)
             hidden = len(snapshot.topics) - shown_topics(len(snapshot.topics), width) if snapshot else 0
-            self._set_subtitle(f"+{hidden} topic{'s' if hidden > 1 else ''}: [ ] or z" if hidden > 0 else "")
-            return keywords_grid(snapshot, width, self.first)
+            cut = len(lines) - height  # keyword rows below the panel's last (60x20: 7 of 10 shown)
+            hints = [f"+{hidden} topic{'s' if hidden > 1 else ''}: [ ]"] if hidden > 0 else []
+            if cut > 0:
+                hints.append(f"+{cut} row{'s' if cut > 1 else ''}")
+            self._set_subtitle(f"{' · '.join(hints)} or z" if hints else "")
+            return lines
         content_height = height
         height = max(height, 2)
         if self.mode == "cloud" or snapshot is None or not snapshot.topics:
