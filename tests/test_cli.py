@@ -211,6 +211,24 @@ def test_bad_values_are_usage_errors_before_any_connection(args: tuple[str, ...]
     assert line.startswith(f"tweetwatch: {message}")
 
 
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("collect", "--bogus"), "tweetwatch: unrecognized arguments: --bogus (`tweetwatch --help` lists"),
+        (("rules", "bogus"), "tweetwatch: argument ACTION: invalid choice: 'bogus'"),
+        (("--retention", "-5m", "summary"),
+         "tweetwatch: argument --retention: expected one argument; a value starting with - is given as "
+         "--option=value"),
+    ],
+)
+def test_option_mistakes_are_one_line(args: tuple[str, ...], message: str) -> None:
+    """argparse printed its 11-line usage block before the error (QA)."""
+    result = run_cli(*args, timeout=30)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(message)
+
+
 def test_reset(server_url: str, namespace: str) -> None:
     collect(server_url, namespace, "v1_mixed.jsonl")
     no = run_cli("reset", "--redis", server_url, "--namespace", namespace)

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 from tweetwatch import __version__
 from tweetwatch.config import DEMO_NAMESPACE, SOURCES, Settings, format_duration, resolve
@@ -29,6 +30,7 @@ from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
 from tweetwatch.store.keys import NAMESPACE_RE
 from tweetwatch.store.lease import CollectorLease
+from tweetwatch.sanitize import clean_text
 from tweetwatch.secret import mask_url, url_has_secret
 from tweetwatch.store.redis_store import UNKNOWN_SOURCE, Store, open_client
 from tweetwatch.store.snapshot import Snapshot
@@ -107,8 +109,18 @@ def _shared_options(parser: argparse.ArgumentParser) -> None:
                       help="do not capture the mouse (terminal text selection keeps working)")
 
 
+class _OneLineErrors(argparse.ArgumentParser):
+    """Usage mistakes in one line, like every other error, not argparse's usage block: the
+    options are a `--help` away."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.endswith("expected one argument"):  # `--retention -5m`: the value looks like an option
+            message += "; a value starting with - is given as --option=value"
+        self.exit(2, f"tweetwatch: {clean_text(message, 300)} (`{self.prog} --help` lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrors(
         prog="tweetwatch",
         description="Watch a live stream of posts in your terminal: topic counts, keywords and rates.",
         epilog="Without a command, tweetwatch runs the collector and the dashboard together (run).",
