@@ -150,6 +150,33 @@ def test_unreachable_redis_summary_fails_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().count("\n") == 0
 
 
+CUT_URL = "redis://default:?Xq9SECRET@127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize("args, env", [
+    (("summary", "--redis", "redis://default:/Xq9SECRET@127.0.0.1:6379/0"), {}),
+    (("summary", "--redis", "redis://:#Xq9SECRET@127.0.0.1:6379/0"), {}),  # redis-py went to localhost:6379
+    (("summary", "--redis", "redis://u:1234/Xq9SECRET@127.0.0.1:6379/0"), {}),
+    (("collect", "--source", "demo"), {"TWEETWATCH_REDIS_URL": CUT_URL}),  # retried forever, logged each time
+    (("collect", "--source", "demo", "--redis", CUT_URL), {}),  # no `ps` note either: the one line says it
+    (("rules", "list", "--x-api-url", "http://u:12/Xq9SECRET@127.0.0.1:9/"), {"X_BEARER_TOKEN": "t" * 40}),
+])
+def test_a_password_that_ends_the_host_part_is_refused_and_never_shown(
+        args: tuple[str, ...], env: dict[str, str], tmp_path: Path) -> None:
+    """QA: an unencoded `/`, `?` or `#` in a password ends the host part for urlsplit, redis-py
+    and requests alike: the URL was printed unmasked (the log too), and the client connected to
+    the user name as a host, or to localhost. Refused before any connection, in one line
+    that says what to do and never shows the password."""
+    result = run_cli(*args, env=env, state_dir=tmp_path, timeout=20)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.splitlines()
+    assert "***@127.0.0.1:" in line and line.endswith("percent-encode them (%2F, %3F, %23)")
+    log_file = tmp_path / "tweetwatch.log"
+    for text in (result.stdout, result.stderr, log_file.read_text() if log_file.exists() else ""):
+        assert "Xq9SECRET" not in text
+
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

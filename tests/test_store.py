@@ -10,7 +10,7 @@ import redis
 from tweetwatch.pipeline.aggregate import Aggregator
 from tweetwatch.pipeline.model import Tweet
 from tweetwatch.pipeline.text import Topic, TopicMatcher
-from tweetwatch.secret import mask_url
+from tweetwatch.secret import mask_url, url_has_secret
 from tweetwatch.store.keys import Keys
 from tweetwatch.store.redis_store import BatchStale, Store, describe_error, open_client
 
@@ -181,6 +181,22 @@ def test_mask_url_hides_password() -> None:
     assert (mask_url("wss://u:s3cret@[::1]:8443/sub?wantedCollections=a&api_key=k&token=t#f")
             == "wss://u:***@[::1]:8443/sub?wantedCollections=a&api_key=***&token=***#f")
     assert mask_url("http://[::1") == "<invalid URL>"
+
+
+@pytest.mark.parametrize("url, masked", [
+    # an unencoded `/`, `?` or `#` ends the host part for urlsplit: the password was shown whole (QA)
+    ("redis://default:/Xq9SECRET@127.0.0.1:6379/0", "redis://default:***@127.0.0.1:6379/0"),
+    ("redis://:#Xq9SECRET@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+    ("redis://u:1234/SECRETPART@127.0.0.1:6379/0", "redis://u:***@127.0.0.1:6379/0"),
+    ("redis://default:?Xq9SECRET@127.0.0.1:6379/0?password=SECRET2", "redis://default:***@127.0.0.1:6379/0?password=***"),
+    ("http://u:12/XPW1@127.0.0.1:9/", "http://u:***@127.0.0.1:9/"),
+    ("redis://us/er:SECRET@127.0.0.1/0", "redis://***@127.0.0.1/0"),  # no user name to tell apart
+    ("rediss://:a@b/SECRET@127.0.0.1/0", "rediss://:***@127.0.0.1/0"),  # up to the last `@`
+])
+def test_mask_url_hides_a_password_that_ends_the_host_part(url: str, masked: str) -> None:
+    assert mask_url(url) == masked
+    assert "SECRET" not in mask_url(url) and "XPW1" not in mask_url(url)
+    assert url_has_secret(url)
 
 
 def test_rolling_window_sets_equal_the_exact_union(server_url: str, namespace: str, client: redis.Redis) -> None:

@@ -26,7 +26,7 @@ import platformdirs
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.sanitize import clean_text
-from tweetwatch.secret import Secret, mask_url
+from tweetwatch.secret import Secret, mask_url, user_info_is_cut
 from tweetwatch.store.keys import validate_namespace, validate_topic_name
 
 DEFAULT_NAMESPACE = "tweetwatch"
@@ -243,7 +243,7 @@ def resolve(flags: dict[str, Any], environ: os._Environ[str] | dict[str, str] | 
         return None, False
 
     url, _ = pick("redis", ("TWEETWATCH_REDIS_URL", "REDIS_URL"), "redis")
-    settings.redis_url = str(url) if url else None
+    settings.redis_url = _check_user_info(str(url), "Redis URL") if url else None
 
     replay = flags.get("replay") or file.get("replay") or []
     if isinstance(replay, str):
@@ -371,7 +371,17 @@ def _http_url(url: str, option: str, schemes: tuple[str, ...]) -> str:
         raise UsageError(f"invalid {option}: not a URL") from None
     if parts.scheme not in schemes or not parts.netloc:
         raise UsageError(f"invalid {option} {mask_url(url)!r}: expected a {' or '.join(schemes)} URL")
-    return url.rstrip("/")
+    return _check_user_info(url, option).rstrip("/")
+
+
+def _check_user_info(url: str, what: str) -> str:
+    """`url`, unless an unencoded `/`, `?` or `#` in its password ends the host part early:
+    every client would connect to the user name as a host (or to localhost), with the rest
+    of the password in the path, so it is refused before anything connects or prints it."""
+    if user_info_is_cut(url):
+        raise UsageError(f"invalid {what} {mask_url(url)}: a '/', '?' or '#' in its password ends the host part; "
+                         "percent-encode them (%2F, %3F, %23)")
+    return url
 
 
 def _number_between(value: Any, low: float, high: float, what: str) -> float:

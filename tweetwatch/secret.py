@@ -50,32 +50,72 @@ class Secret:
 
 
 def url_has_secret(url: str) -> bool:
-    """Whether `mask_url` would hide something in `url` (a password, a secret parameter)."""
-    masked = mask_url(url)
-    return masked != url and masked != "<invalid URL>"
+    """Whether `mask_url` hides something in `url` (a password, a secret parameter), whether
+    or not the rest of it is a valid URL."""
+    return _without_secret_parameters(_without_password(url)) != url
 
 
 def mask_url(url: str) -> str:
     """The URL with its password, and the value of any query parameter named like a secret,
-    replaced by `***`: safe to print and log. Everything else is left as written."""
+    replaced by `***`: safe to print and log. Everything else is left as written; a URL urlsplit refuses (a bad
+    port, an unclosed `[`) is `<invalid URL>`."""
+    masked = _without_secret_parameters(_without_password(url))
     try:
-        parts = urlsplit(url)
-        port = parts.port
+        urlsplit(masked).port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
         return "<invalid URL>"
-    masked = url
-    if parts.password is not None:
-        host = parts.hostname or ""
-        if ":" in host:  # IPv6
-            host = f"[{host}]"
-        if port:
-            host = f"{host}:{port}"
-        masked = masked.replace(f"//{parts.netloc}", f"//{parts.username or ''}:***@{host}", 1)
-    if parts.query:
-        query = "&".join(
-            f"{pair.partition('=')[0]}=***" if _SECRET_PARAMETER.search(pair.partition("=")[0]) else pair
-            for pair in parts.query.split("&")
-        )
-        head, _, tail = masked.partition("?")
-        masked = f"{head}?{query}{tail[len(parts.query):]}"
     return masked
+
+
+def user_info_is_cut(url: str) -> bool:
+    """Whether an unencoded `/`, `?` or `#` in the user info ends the host part before its `@`:
+    urlsplit, redis-py and requests then take the user name (or nothing: localhost) for the
+    host, and the rest of the password for a path, query or fragment."""
+    parts = _split_user_info(url)
+    return parts is not None and _ENDS_HOST_PART.search(parts[1]) is not None
+
+
+_AUTHORITY_START = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_ENDS_HOST_PART = re.compile(r"[/?#]")
+
+
+def _split_user_info(url: str) -> tuple[str, str, str] | None:
+    """`url` as (`scheme://`, user info, `@` and the rest), the user info being everything
+    between `//` and the LAST `@`, unencoded `/`, `?` and `#` included (a password may hold
+    them: urlsplit would end the host part there and see no password). None when no `@`
+    follows `scheme://`, or when the host part is empty (`unix:///run/a@b.sock`: a path)."""
+    start = _AUTHORITY_START.match(url)
+    if start is None or url.startswith("/", start.end()):
+        return None
+    at = url.rfind("@", start.end())
+    if at < 0:
+        return None
+    return url[: start.end()], url[start.end() : at], url[at:]
+
+
+def _without_password(url: str) -> str:
+    """`url` with the password in its user info replaced by `***`; the user name stays when it
+    can be told apart (it holds no `/`, `?` or `#`), else the whole user info is `***`."""
+    parts = _split_user_info(url)
+    if parts is None:
+        return url
+    head, user_info, tail = parts
+    user, has_password, _ = user_info.partition(":")
+    if _ENDS_HOST_PART.search(user):
+        return f"{head}***{tail}"
+    return f"{head}{user}:***{tail}" if has_password else url
+
+
+def _without_secret_parameters(url: str) -> str:
+    """`url` with the value of each query parameter named like a secret replaced by `***`.
+    The query runs from the first `?` to the first `#` (a password holding them is masked
+    by `_without_password` first)."""
+    before_fragment, hash_sign, fragment = url.partition("#")
+    head, question_mark, query = before_fragment.partition("?")
+    if not query:
+        return url
+    masked = "&".join(
+        f"{pair.partition('=')[0]}=***" if _SECRET_PARAMETER.search(pair.partition("=")[0]) else pair
+        for pair in query.split("&")
+    )
+    return f"{head}{question_mark}{masked}{hash_sign}{fragment}"
