@@ -8,6 +8,7 @@ import re
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,67 @@ def test_a_password_that_ends_the_host_part_is_refused_and_never_shown(
     for text in (result.stdout, result.stderr, log_file.read_text() if log_file.exists() else ""):
         assert "Xq9SECRET" not in text
 
+
+HOSTILE_NAME = "ev\x1b]52;c;SGk=\x07\u009b2J\u202eil"
+"""Shown as `evil`: OSC 52 (sets the clipboard, through tmux too), a C1 CSI, a bidi override."""
+TERMINAL_CONTROLS = re.compile("[\x1b\x80-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def run_with_hostile_name(args: tuple[str, ...], tmp_path: Path, make: str | None) -> subprocess.CompletedProcess[str]:
+    """`run_cli(ARGS)`, `{path}` in them standing for HOSTILE_NAME in `tmp_path` and `{name}` for
+    the name alone. `make`: first make the first such path a `file`, a `directory`, or a
+    `bad config` (a config file with an unknown key)."""
+    filled = [arg.format(path=tmp_path / HOSTILE_NAME, name=HOSTILE_NAME) for arg in args]
+    if make is not None:
+        target = Path(next(done for arg, done in zip(args, filled) if "{path}" in arg))
+        if make == "directory":
+            target.mkdir()
+        else:
+            target.write_text("bogus = 1\n" if make == "bad config" else "")
+    return run_cli(*filled, state_dir=tmp_path / "state", timeout=30)
+
+
+def assert_one_clean_line(result: subprocess.CompletedProcess[str], exit_code: int) -> None:
+    assert result.returncode == exit_code, result.stderr
+    [line] = result.stderr.splitlines()
+    assert not TERMINAL_CONTROLS.search(line), ascii(line)
+    assert "evil" in line  # still names it
+    assert "Traceback" not in line
+
+
+@pytest.mark.parametrize("args, make, exit_code", [
+    (("summary", "--config", "{path}.toml"), None, 2),  # not found
+    (("summary", "--config", "{path}.toml"), "bad config", 2),
+    (("rules", "list", "--bearer-token-file", "{path}.tok"), None, 2),
+    (("export", "wordcloud", "-o", "{path}.png", "--font", "{path}.ttf"), None, 2),
+    (("summary", "--redis", "unix://{path}.sock"), None, 3),
+    (("summary", "--redis", "redis://127.0.0.1:1/0?x={name}"), None, 2),
+])
+def test_hostile_names_in_errors_reach_no_terminal(args: tuple[str, ...], make: str | None, exit_code: int,
+                                                   tmp_path: Path) -> None:
+    """QA: file names and URLs in error messages carried their escape sequences to the terminal."""
+    assert_one_clean_line(run_with_hostile_name(args, tmp_path, make), exit_code)
+
+
+@pytest.fixture(scope="module")
+def recorded(server_url: str) -> tuple[str, str]:
+    """A server and a namespace holding v1_mixed.jsonl's counts (topics trump and biden)."""
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    collect(server_url, namespace, "v1_mixed.jsonl")
+    return server_url, namespace
+
+
+@pytest.mark.parametrize("args, make, exit_code", [
+    (("export", "csv", "-o", "{path}.file"), "file", 2),
+    (("export", "json", "-o", "{path}.d"), "directory", 2),
+    (("export", "wordcloud", "--topic", "trump", "-o", "{path}.jpg"), None, 2),
+    (("export", "json", "-o", "{path}.json"), None, 0),  # `wrote …`
+])
+def test_hostile_names_in_export_messages_reach_no_terminal(args: tuple[str, ...], make: str | None, exit_code: int,
+                                                            recorded: tuple[str, str], tmp_path: Path) -> None:
+    server, namespace = recorded
+    result = run_with_hostile_name((*args, "--redis", server, "--namespace", namespace), tmp_path, make)
+    assert_one_clean_line(result, exit_code)
 
 
 @pytest.mark.parametrize(

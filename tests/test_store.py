@@ -199,6 +199,13 @@ def test_mask_url_hides_a_password_that_ends_the_host_part(url: str, masked: str
     assert url_has_secret(url)
 
 
+def test_mask_url_gives_text_safe_for_a_terminal() -> None:
+    hostile = "ev\x1b]52;c;SGk=\x07\u009b2J\u202eil"
+    assert mask_url(f"unix:///tmp/{hostile}.sock") == "unix:///tmp/evil.sock"
+    assert mask_url(f"redis://:pw@127.0.0.1:1/0?x={hostile}") == "redis://:***@127.0.0.1:1/0?x=evil"
+    assert not url_has_secret(f"unix:///tmp/{hostile}.sock")
+
+
 def test_rolling_window_sets_equal_the_exact_union(server_url: str, namespace: str, client: redis.Redis) -> None:
     """The dashboard's windows read a rolling set kept at write time; it must always equal the
     union of the window's per-minute sets, across minute changes, late posts and clock jumps."""

@@ -30,7 +30,7 @@ from tweetwatch.store.cluster import route_of
 from tweetwatch.store.embedded import EmbeddedServer
 from tweetwatch.store.keys import NAMESPACE_RE
 from tweetwatch.store.lease import CollectorLease
-from tweetwatch.sanitize import clean_text
+from tweetwatch.sanitize import clean_text, shown_path
 from tweetwatch.secret import mask_url, url_has_secret
 from tweetwatch.store.redis_store import UNKNOWN_SOURCE, Store, open_client
 from tweetwatch.store.snapshot import Snapshot
@@ -191,7 +191,7 @@ class _OneLineFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         record.message = record.getMessage()
         lines = self.formatMessage(record).splitlines()
-        return lines[0] if lines else ""
+        return clean_text(lines[0]) if lines else ""
 
 
 class _LogFile(logging.handlers.RotatingFileHandler):
@@ -205,7 +205,7 @@ class _LogFile(logging.handlers.RotatingFileHandler):
             self._failed = True
             error = sys.exc_info()[1]
             try:
-                print(f"tweetwatch: cannot write the log {self.baseFilename}: {error}; going on without it",
+                print(f"tweetwatch: cannot write the log {shown_path(self.baseFilename)}: {error}; going on without it",
                       file=sys.stderr)
             except (OSError, ValueError):
                 pass
@@ -577,7 +577,7 @@ def cmd_export(settings: Settings, flags: dict) -> int:
             path, lacking = export.write_wordcloud(words, Path(flags["output"]), size, font)
             if lacking:
                 print(f"tweetwatch: {export.missing_glyphs_note(lacking, font)}", file=sys.stderr)
-            print(f"wrote {path}", file=sys.stderr)
+            print(f"wrote {shown_path(path)}", file=sys.stderr)
             return 0
         top = {name: backend.store.read_top_words(name, window_s, export.KEYWORDS_PER_TOPIC) for name in names}
     finally:
@@ -585,11 +585,11 @@ def cmd_export(settings: Settings, flags: dict) -> int:
     frames = export.tables(snapshot, top)
     if kind == "csv":
         paths = export.write_csv(frames, Path(flags["output"]))
-        print(f"wrote {', '.join(str(p) for p in paths)}", file=sys.stderr)
+        print(f"wrote {', '.join(shown_path(p) for p in paths)}", file=sys.stderr)
     else:
         written = export.write_json(export.json_document(snapshot, frames), flags["output"])
         if written is not None:
-            print(f"wrote {written}", file=sys.stderr)
+            print(f"wrote {shown_path(written)}", file=sys.stderr)
     return 0
 
 
@@ -706,7 +706,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_rules(settings)
         return cmd_dashboard(settings, with_collector=command == "run")
     except TweetwatchError as exc:
-        print(f"tweetwatch: {exc}", file=sys.stderr)
+        print(f"tweetwatch: {clean_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("tweetwatch: interrupted", file=sys.stderr)
@@ -716,5 +716,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug: one line for the user, the traceback in the log
         log.exception("unexpected error")
-        print(f"tweetwatch: unexpected error: {type(exc).__name__}: {exc} (details in the log file)", file=sys.stderr)
+        print(f"tweetwatch: unexpected error: {type(exc).__name__}: {clean_text(str(exc))} (details in the log file)",
+              file=sys.stderr)
         return 1

@@ -25,7 +25,7 @@ import platformdirs
 
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.text import Topic, tokenize
-from tweetwatch.sanitize import clean_text
+from tweetwatch.sanitize import clean_text, shown_path
 from tweetwatch.secret import Secret, mask_url, user_info_is_cut
 from tweetwatch.store.keys import validate_namespace, validate_topic_name
 
@@ -109,17 +109,17 @@ FILE_KEYS = {
 def load_file(path: Path, explicit: bool) -> dict[str, Any]:
     if not path.exists():
         if explicit:
-            raise UsageError(f"config file not found: {path}")
+            raise UsageError(f"config file not found: {shown_path(path)}")
         return {}
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+        raise UsageError(f"config file {shown_path(path)} is not valid TOML: {exc}") from None
     except UnicodeDecodeError:
-        raise UsageError(f"config file {path} is not UTF-8 text") from None
+        raise UsageError(f"config file {shown_path(path)} is not UTF-8 text") from None
     except OSError as exc:
-        raise UsageError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise UsageError(f"cannot read config file {shown_path(path)}: {exc.strerror}") from None
     check_file(data, path)
     return data
 
@@ -127,15 +127,16 @@ def load_file(path: Path, explicit: bool) -> dict[str, Any]:
 def check_file(data: dict[str, Any], path: Path) -> None:
     """Refuse unknown keys (a typo would be ignored silently) and values of the wrong type
     (`trump = "trump"` would have become the keywords t, r, u, m, p)."""
+    shown = shown_path(path)
     for key, value in data.items():
         wanted = FILE_KEYS.get(key)
         if wanted is None:
-            raise UsageError(f"config file {path}: unknown key {key!r} (known: {', '.join(sorted(FILE_KEYS))})")
+            raise UsageError(f"config file {shown}: unknown key {key!r} (known: {', '.join(sorted(FILE_KEYS))})")
         if not _has_type(value, wanted, key):
-            raise UsageError(f"config file {path}: {key!r} must be {wanted}")
+            raise UsageError(f"config file {shown}: {key!r} must be {wanted}")
     for name, keywords in (data.get("topics") or {}).items():
         if not _has_type(keywords, _TEXTS, "topics"):
-            raise UsageError(f"config file {path}: topics.{name} must be {_TEXTS}, e.g. {name} = [\"{name}\"]")
+            raise UsageError(f"config file {shown}: topics.{name} must be {_TEXTS}, e.g. {name} = [\"{name}\"]")
 
 
 def _has_type(value: Any, wanted: str, key: str) -> bool:
@@ -349,9 +350,9 @@ def _bearer_token(flags: dict[str, Any], env: Any, file: dict[str, Any]) -> Secr
         try:
             token = Path(str(path)).expanduser().read_text().strip()
         except OSError as exc:
-            raise UsageError(f"cannot read bearer token file {path}: {exc.strerror}") from None
+            raise UsageError(f"cannot read bearer token file {shown_path(path)}: {exc.strerror}") from None
         if not token:
-            raise UsageError(f"bearer token file {path} is empty")
+            raise UsageError(f"bearer token file {shown_path(path)} is empty")
         return Secret(token)
     for name in ("X_BEARER_TOKEN", "TWITTER_BEARER_TOKEN"):
         if env.get(name):

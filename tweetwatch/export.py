@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from tweetwatch.errors import UsageError
+from tweetwatch.sanitize import shown_path
 from tweetwatch.store.snapshot import ALL, Snapshot
 from tweetwatch.summary import sentiment_dict
 
@@ -100,7 +101,7 @@ def tables(snapshot: Snapshot, keywords: dict[str, list[tuple[str, int]]] | None
 def write_csv(frames: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
     """One CSV per table in `directory` (created)."""
     if directory.suffix.lower() == ".csv" or str(directory) == "-":
-        raise UsageError(f"csv export writes four files: give a directory, not {directory} "
+        raise UsageError(f"csv export writes four files: give a directory, not {shown_path(directory)} "
                          "(export json -o - writes to standard output)")
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -110,7 +111,7 @@ def write_csv(frames: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
             _defused(frames[name]).to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
             paths.append(path)
     except OSError as exc:
-        raise UsageError(f"cannot write to {directory}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write to {shown_path(directory)}: {exc.strerror or exc}") from None
     return paths
 
 
@@ -161,7 +162,7 @@ def write_json(document: dict[str, Any], output: str) -> Path | None:
             path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n", encoding="utf-8")
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write {shown_path(path)}: {exc.strerror or exc}") from None
     return path
 
 
@@ -185,7 +186,7 @@ def check_font(path: Path) -> None:
         ImageFont.truetype(str(path), 12)
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or "not a font file (TrueType, OpenType or a collection)"
-        raise UsageError(f"cannot use --font {path}: {reason}") from None
+        raise UsageError(f"cannot use --font {shown_path(path)}: {reason}") from None
 
 
 @functools.cache
@@ -244,7 +245,7 @@ def missing_glyphs_note(chars: str, font: Path | None = None) -> str:
     """One line naming the scripts of `chars` (that the cloud's font lacks) and what to do."""
     scripts = dict.fromkeys(_script(c) for c in chars)
     shown = "".join(chars[:12]) + ("…" if len(chars) > 12 else "")
-    whose = f"--font {font} lacks" if font else "no installed font has all"
+    whose = f"--font {shown_path(font)} lacks" if font else "no installed font has all"
     return (f"note: {whose} the {', '.join(scripts)} characters {shown}: words with them are drawn "
             f"as empty boxes in the word cloud; {FONT_FIX}")
 
@@ -263,7 +264,8 @@ def write_wordcloud(words: list[tuple[str, int]], path: Path, size: tuple[int, i
     from wordcloud import WordCloud
 
     if path.is_dir() or path.suffix.lower() != ".png":
-        raise UsageError(f"export wordcloud writes a PNG image: give -o a file name ending in .png, not {path}")
+        raise UsageError("export wordcloud writes a PNG image: give -o a file name ending in .png, "
+                         f"not {shown_path(path)}")
     frequencies = {w: n for w, n in words if n > 0}
     if not frequencies:
         raise UsageError("no keywords in the window: nothing to draw")
@@ -278,5 +280,5 @@ def write_wordcloud(words: list[tuple[str, int]], path: Path, size: tuple[int, i
             path.parent.mkdir(parents=True, exist_ok=True)
         cloud.to_file(str(path))
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot write {path}: {exc}") from None
+        raise UsageError(f"cannot write {shown_path(path)}: {exc}") from None
     return path, lacking

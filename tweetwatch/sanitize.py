@@ -9,6 +9,7 @@ still render the result as plain text (``rich.text.Text``), never as Rich markup
 
 from __future__ import annotations
 
+import os
 import re
 
 ELLIPSIS = "…"
@@ -68,3 +69,9 @@ def clean_text(s: str, max_len: int | None = None) -> str:
     if max_len is not None and len(text) > max_len:
         text = text[: max(max_len - 1, 0)] + ELLIPSIS if max_len > 0 else ""
     return text
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A file or directory name as a message shows it: names can hold escape sequences and
+    bidi controls too (`clean_text`)."""
+    return clean_text(os.fspath(path))

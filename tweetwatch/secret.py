@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from tweetwatch.sanitize import clean_text
+
 _SECRET_PARAMETER = re.compile(r"pass|secret|token|key|auth|sig|credential", re.IGNORECASE)
 """Query parameters whose value is masked: `?password=` works in a Redis URL (redis-py
 passes query parameters on as connection options), `?token=` or `?api_key=` in a gateway's."""
@@ -57,14 +59,15 @@ def url_has_secret(url: str) -> bool:
 
 def mask_url(url: str) -> str:
     """The URL with its password, and the value of any query parameter named like a secret,
-    replaced by `***`: safe to print and log. Everything else is left as written; a URL urlsplit refuses (a bad
+    replaced by `***`, and without escape sequences or control characters (`clean_text`):
+    safe to print and log. Everything else is left as written; a URL urlsplit refuses (a bad
     port, an unclosed `[`) is `<invalid URL>`."""
     masked = _without_secret_parameters(_without_password(url))
     try:
         urlsplit(masked).port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
         return "<invalid URL>"
-    return masked
+    return clean_text(masked)
 
 
 def user_info_is_cut(url: str) -> bool:

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from tweetwatch.sanitize import shown_path
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -88,7 +90,7 @@ class Archive:
             self._raw.write(gzip.compress(data, compresslevel=6, mtime=0))
             self._raw.flush()
         except OSError as exc:
-            self.error = f"archive paused: {exc.strerror or exc} ({self.directory})"
+            self.error = f"archive paused: {exc.strerror or exc} ({shown_path(self.directory)})"
             log.error("%s; counting continues", self.error)
             self._close_file()
 

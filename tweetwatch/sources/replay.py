@@ -27,7 +27,7 @@ from typing import cast
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.model import Tweet
 from tweetwatch.pipeline.normalize import normalize_line
-from tweetwatch.sanitize import clean_text
+from tweetwatch.sanitize import shown_path
 
 log = logging.getLogger(__name__)
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -62,7 +62,7 @@ def check_readable(paths: Sequence[Path]) -> None:
 
 def shown(path: Path | str) -> str:
     """A file name as printed: names can hold escape sequences too."""
-    return "standard input" if Path(path) == STDIN else clean_text(str(path))
+    return "standard input" if Path(path) == STDIN else shown_path(path)
 
 
 def line_chunks(path: Path) -> Iterator[list[bytes]]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tweetwatch.errors import UsageError
 from tweetwatch.pipeline.text import Topic
-from tweetwatch.sanitize import clean_text
+from tweetwatch.sanitize import clean_text, shown_path
 from tweetwatch.secret import mask_url
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class RuleRecord:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            log.warning("ignoring unreadable %s: %s", self.path, exc)
+            log.warning("ignoring unreadable %s: %s", shown_path(self.path), exc)
             return {}
         if not isinstance(data, dict):
             return {}
@@ -144,4 +144,4 @@ class RuleRecord:
             tmp.write_text(json.dumps(data, indent=1) + "\n")
             os.replace(tmp, self.path)
         except OSError as exc:
-            log.warning("cannot record tweetwatch's X rule ids in %s: %s", self.path, exc)
+            log.warning("cannot record tweetwatch's X rule ids in %s: %s", shown_path(self.path), exc)

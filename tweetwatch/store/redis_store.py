@@ -28,6 +28,7 @@ from tweetwatch import __version__
 from tweetwatch.errors import StoreFull, StoreRefused, StoreUnavailable, UsageError
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
+from tweetwatch.sanitize import clean_text
 from tweetwatch.secret import mask_url
 from tweetwatch.store.cluster import follow_moved, route_client
 from tweetwatch.store.keys import Keys
@@ -129,14 +130,15 @@ def _check_database_path(url: str) -> None:
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for a Redis error, never containing credentials or a command's arguments:
-    `EVAL: unknown command 'EVAL'` for an error inside a pipeline."""
+    """One line for a Redis error, never containing credentials, a command's arguments or
+    escape sequences (a socket path's): `EVAL: unknown command 'EVAL'` for an error inside a
+    pipeline."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     wrapped = _PIPELINE_ERROR.match(text)
     if wrapped is not None:
         text = f"{wrapped.group(1)}: {text[wrapped.end():]}"
     text = text.split(_ARGS_QUOTED)[0]
-    return text[:200]
+    return clean_text(text[:200])
 
 
 def server_reply(exc: BaseException) -> str:
