@@ -47,6 +47,16 @@ class Tweet(msgspec.Struct, gc=False):
         return base
 
 
+MAX_LINE_BYTES = 16 * 1024 * 1024
+"""Longest input line kept, live (X stream) or replayed. X's posts have at most 25,000 characters,
+so a real line (with its includes) stays far below; a longer one is skipped without being held
+whole, and `OVERSIZED_LINE` takes its place."""
+OVERSIZED_LINE = b"tweetwatch: stream line over %d bytes skipped" % MAX_LINE_BYTES
+"""Handed on in place of a line over MAX_LINE_BYTES: it becomes one Reject (`OVERSIZED_REASON`),
+live, replayed, and when an X archive that holds it is replayed."""
+OVERSIZED_REASON = f"line over {MAX_LINE_BYTES:,} bytes skipped"
+
+
 @dataclass(frozen=True, slots=True)
 class Control:
     """A stream control message (limit, delete, operational-disconnect...): counted, not a tweet."""

@@ -14,7 +14,7 @@ import orjson
 
 from tweetwatch.pipeline import v2_fast
 from tweetwatch.pipeline.jetstream_shape import normalize_jetstream
-from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
+from tweetwatch.pipeline.model import OVERSIZED_LINE, OVERSIZED_REASON, Control, Record, Reject, Tweet
 from tweetwatch.pipeline.names import distinct_names
 from tweetwatch.pipeline.timeparse import parse_v1_time, plausible_ms, snowflake_ms, v2_created_ms
 
@@ -65,7 +65,9 @@ def normalize_line_generic(line: bytes | str) -> list[Record]:
     except orjson.JSONDecodeError:
         if isinstance(line, str):
             line = line.encode("utf-8", "surrogatepass")
-        return [] if line.isspace() or not line else [Reject("not JSON")]
+        if line.isspace() or not line:
+            return []
+        return [Reject(OVERSIZED_REASON if _is_oversized_placeholder(line) else "not JSON")]
     except TypeError:
         return [Reject("not bytes")]
     if obj.__class__ is not dict:
@@ -74,6 +76,11 @@ def normalize_line_generic(line: bytes | str) -> list[Record]:
     if data.__class__ is dict:  # the common case (an X v2 stream line), without the dispatch
         return [_v2_single(obj, data)]
     return normalize_object(obj)
+
+
+def _is_oversized_placeholder(line: bytes) -> bool:
+    """Whether `line` is OVERSIZED_LINE (with its line end, as an archive or a file holds it)."""
+    return len(line) <= len(OVERSIZED_LINE) + 2 and line.rstrip(b"\r\n") == OVERSIZED_LINE
 
 
 def normalize_object(obj: dict[str, Any]) -> list[Record]:

@@ -19,13 +19,13 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
 from tweetwatch.errors import UsageError
-from tweetwatch.pipeline.model import Tweet
+from tweetwatch.pipeline.model import MAX_LINE_BYTES, OVERSIZED_LINE, Tweet
 from tweetwatch.pipeline.normalize import normalize_line
 from tweetwatch.sanitize import shown_path
 
@@ -38,7 +38,11 @@ PIPE_IDLE_S = 0.2
 """A quiet pipe is said to be quiet this often (see `_pipe_blocks`)."""
 _CHUNK_BYTES = 1 << 18
 """Read about this much at a time (`readlines` splits in C, much faster than per-line reads);
-small enough that a batch of lines is processed well within the collector's flush interval."""
+small enough that a batch of lines is processed well within the collector's flush interval.
+Far below MAX_LINE_BYTES, with _PROBE_BYTES: a line read whole is never over the cap."""
+_PROBE_BYTES = 1 << 12
+"""How soon after a `readlines` chunk's hint its last line must end for `readlines` to read it
+(see `_plain_line_chunks`): 4 KiB, one page, past most lines."""
 _READ_BUFFER_BYTES = 1 << 20
 """The file's buffer. With the default 8 KB one, a ~1 KB line often straddles the buffer's
 end and `readlines` copies it twice: 0.64–0.84 s per million 1 KB lines, against 0.25–0.71 s
@@ -87,15 +91,43 @@ def line_chunks(path: Path) -> Iterator[list[bytes]]:
 
 
 def _line_chunks(path: Path) -> Iterator[list[bytes]]:
+    """Lists of lines, at least one per read: a stop is noticed between any two reads, even in
+    the middle of a long line. No line over MAX_LINE_BYTES is held whole: OVERSIZED_LINE stands
+    in for it, one line in the file's count."""
     with _open(path) as raw:
         if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode):  # a pipe, a FIFO, a terminal
             yield from _stream_line_chunks(_pipe_blocks(raw.fileno()), shown(path.name))
             return
         if raw.peek(2)[:2] != _GZIP_MAGIC:
-            while chunk := raw.readlines(_CHUNK_BYTES):
-                yield chunk
+            yield from _plain_line_chunks(raw)
             return
-        yield from _gzip_line_chunks(iter(lambda: raw.read(_CHUNK_BYTES), b""), shown(path.name))
+        yield from _capped_line_chunks(_gunzip(iter(lambda: raw.read(_CHUNK_BYTES), b""), shown(path.name)))
+
+
+def _plain_line_chunks(raw: io.BufferedReader) -> Iterator[list[bytes]]:
+    """A regular file's lines. `readlines` splits in C, but holds a line whole however long, so
+    it reads a chunk only when `_chunk_ends_soon`; near a longer line, lines are read in pieces of
+    at most _CHUNK_BYTES through a `_LineSplitter`, which never holds more than the cap."""
+    lines = _LineSplitter(MAX_LINE_BYTES)
+    while True:
+        if lines.at_line_start and _chunk_ends_soon(raw):
+            chunk = raw.readlines(_CHUNK_BYTES)
+            if not chunk:
+                return
+            yield chunk
+        elif piece := raw.readline(_CHUNK_BYTES):
+            yield lines.split(piece)
+        else:
+            yield lines.finish()
+            return
+
+
+def _chunk_ends_soon(raw: io.BufferedReader) -> bool:
+    """Whether `raw.readlines(_CHUNK_BYTES)` would read less than _CHUNK_BYTES + _PROBE_BYTES.
+    It reads lines until they hold more than its hint, so it ends with the line holding the
+    byte _CHUNK_BYTES ahead: that line (or the file) must end within _PROBE_BYTES of it."""
+    ahead = os.pread(raw.fileno(), _PROBE_BYTES, raw.tell() + _CHUNK_BYTES)
+    return len(ahead) < _PROBE_BYTES or b"\n" in ahead
 
 
 def _open(path: Path) -> io.BufferedReader:
@@ -131,60 +163,112 @@ def _stream_line_chunks(blocks: Iterator[bytes], name: str) -> Iterator[list[byt
             break
     if not head:
         return
-    chained = itertools.chain([head], blocks)
+    chained: Iterable[bytes] = itertools.chain([head], blocks)
     if head.startswith(_GZIP_MAGIC):
-        yield from _gzip_line_chunks(chained, name)
-        return
-    pending: list[bytes] = []  # the unfinished line's pieces: joined once, however long
-    for block in chained:
-        if b"\n" not in block:
-            if block:
-                pending.append(block)
-            else:
-                yield []
-            continue
+        chained = _gunzip(chained, name)
+    yield from _capped_line_chunks(chained)
+
+
+def _capped_line_chunks(blocks: Iterable[bytes]) -> Iterator[list[bytes]]:
+    """The lines of `blocks`, one list for each block (`[]` for one that ends no line)."""
+    lines = _LineSplitter(MAX_LINE_BYTES)
+    for block in blocks:
+        yield lines.split(block)
+    yield lines.finish()
+
+
+class _LineSplitter:
+    """Lines of data given in blocks, without their `\\n`. A line's pieces are joined once, however
+    many blocks it spans, and no more than `cap` bytes of it are held: a line over `cap` gives
+    OVERSIZED_LINE as it passes the cap, and the rest of it is dropped up to its newline. Blocks
+    must not be longer than `cap` (a line within one is then never over it)."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.pieces: list[bytes] = []
+        self.held = 0
+        self.skipping = False
+
+    @property
+    def at_line_start(self) -> bool:
+        return not self.pieces and not self.skipping
+
+    def split(self, block: bytes) -> list[bytes]:
+        """The lines `block` ends: none for a quiet pipe's `b""` or a piece of a long line."""
         lines = block.split(b"\n")
-        lines[0] = b"".join([*pending, lines[0]])
-        pending = [lines.pop()]
-        yield lines
-    if last := b"".join(pending):
-        yield [last]
+        tail = lines.pop()
+        if lines:
+            self._end_line(lines)
+        if tail and not self.skipping:
+            self._hold(tail, lines)
+        return lines
+
+    def finish(self) -> list[bytes]:
+        """The last line, when the data does not end with a newline."""
+        last = b"".join(self.pieces)
+        self._forget()
+        return [last] if last else []
+
+    def _end_line(self, lines: list[bytes]) -> None:
+        """Make `lines[0]`, which ends the line held so far, that whole line."""
+        if self.skipping:
+            del lines[0]  # OVERSIZED_LINE went out for it when it passed the cap
+        elif self.pieces:
+            whole = self.held + len(lines[0]) <= self.cap
+            lines[0] = b"".join([*self.pieces, lines[0]]) if whole else OVERSIZED_LINE
+        self._forget()
+
+    def _hold(self, tail: bytes, lines: list[bytes]) -> None:
+        """Keep `tail`, the start of a line, or give OVERSIZED_LINE once the line passes the cap."""
+        self.held += len(tail)
+        if self.held <= self.cap:
+            self.pieces.append(tail)
+            return
+        self._forget()
+        self.skipping = True
+        lines.append(OVERSIZED_LINE)
+
+    def _forget(self) -> None:
+        self.pieces.clear()
+        self.held = 0
+        self.skipping = False
 
 
-def _gzip_line_chunks(blocks: Iterator[bytes], name: str) -> Iterator[list[bytes]]:
-    """Lines of gzip data arriving in `blocks` (`b""`: nothing yet, yields `[]`)."""
+def _gunzip(blocks: Iterable[bytes], name: str) -> Iterator[bytes]:
+    """The data of gzip `blocks`, member by member, at most _CHUNK_BYTES at a time (a block of
+    compressed zeros holds a thousand times its size); a quiet pipe's `b""` is passed on. A file
+    whose last member was cut short (a crash mid-write) gives everything before the cut; damage
+    is logged, never raised."""
     decompressor = zlib.decompressobj(wbits=31)
     in_member = False
-    tail = b""
     for compressed in blocks:
         if not compressed:
-            yield []
+            yield b""
             continue
         while compressed:
             in_member = True
             try:
-                data = decompressor.decompress(compressed)
+                yield from _inflate(decompressor, compressed)
             except zlib.error as exc:
                 log.warning("%s: corrupt gzip data, rest of the file skipped (%s)", name, exc)
-                in_member = False
-                break
-            if data:
-                lines = (tail + data).split(b"\n")
-                tail = lines.pop()
-                if lines:
-                    yield lines
+                return
             compressed = b""
             if decompressor.eof:  # a member ended; the next one (if any) starts in unused_data
                 in_member = False
                 compressed = decompressor.unused_data
                 decompressor = zlib.decompressobj(wbits=31)
-        else:
-            continue
-        break
     if in_member:
         log.warning("%s: gzip data ends in the middle of a member; the lines before the cut were read", name)
-    if tail:
-        yield [tail]
+
+
+def _inflate(decompressor: zlib._Decompress, compressed: bytes) -> Iterator[bytes]:
+    """All the data `compressed` gives (up to its member's end), at most _CHUNK_BYTES at a time."""
+    while True:
+        data = decompressor.decompress(compressed, _CHUNK_BYTES)
+        yield data
+        compressed = decompressor.unconsumed_tail
+        if decompressor.eof or (not compressed and len(data) < _CHUNK_BYTES):
+            return
 
 
 @dataclass

@@ -28,6 +28,8 @@ from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 from urllib3 import BaseHTTPResponse
 
+from tweetwatch.pipeline.model import MAX_LINE_BYTES, OVERSIZED_LINE
+
 log = logging.getLogger(__name__)
 
 TWEEPY_HOST = "https://api.twitter.com"
@@ -36,12 +38,6 @@ REQUEST_TIMEOUT_S = 30.0
 """Read timeout for the (small) rules requests."""
 READ_BYTES = 64 * 1024
 """The stream is read this much at a time at most (a chunked response: each HTTP chunk as it comes)."""
-MAX_LINE_BYTES = 16 * 1024 * 1024
-"""Longest stream line kept. X's posts have at most 25,000 characters, so a real line (with its
-includes) stays far below; a longer one is skipped without being held (see `split_lines`)."""
-OVERSIZED_LINE = b"tweetwatch: stream line over %d bytes skipped" % MAX_LINE_BYTES
-"""Handed on in place of a line over MAX_LINE_BYTES: not JSON, so it counts as one rejected line
-(live and when its archive is replayed)."""
 
 
 def split_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[bytes]:
