@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
-from support import FIXTURES
+from support import FIXTURES, run_cli
 
 from tweetwatch.config import DEMO_NAMESPACE, parse_duration, parse_topic, resolve
 from tweetwatch.errors import UsageError
@@ -124,3 +125,22 @@ def test_bad_live_urls_are_usage_errors() -> None:
                   {"x_api_url": "http://h:99999"}):
         with pytest.raises(UsageError):
             resolve({"command": "run", **flags}, {"TWEETWATCH_CONFIG": EMPTY})
+
+
+@pytest.mark.parametrize("kind", ["fifo", "char-device", "oversized"])
+def test_a_config_that_is_not_a_small_regular_file_is_a_one_line_usage_error(tmp_path: Path, kind: str) -> None:
+    """`--config /dev/zero` read without end; `--config some.fifo` waited for a writer."""
+    if kind == "fifo":
+        config = tmp_path / "config.fifo"
+        os.mkfifo(config)
+        message = f"config file {config} is not a regular file"
+    elif kind == "char-device":
+        config = Path("/dev/zero")
+        message = "config file /dev/zero is not a regular file"
+    else:
+        config = tmp_path / "config.toml"
+        config.write_bytes(b"# " + b"x" * (1 << 20) + b"\n")
+        message = f"config file {config} is over 1 MiB: not a tweetwatch config"
+    result = run_cli("summary", "--config", str(config), timeout=10)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"tweetwatch: {message}"]

@@ -16,6 +16,7 @@ The config file is TOML, by default `<user config dir>/tweetwatch/config.toml`
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,8 @@ FILE_KEYS = {
     "archive": _FLAG, "resume": _FLAG, "sentiment": _FLAG, "ascii": _FLAG, "mouse": _FLAG,
 }
 """Every key the config file may hold, with the type it must have."""
+MAX_CONFIG_BYTES = 1 << 20
+"""A config file is a few hundred bytes: a longer one than this is refused, not read."""
 
 
 def load_file(path: Path, explicit: bool) -> dict[str, Any]:
@@ -112,8 +115,7 @@ def load_file(path: Path, explicit: bool) -> dict[str, Any]:
             raise UsageError(f"config file not found: {shown_path(path)}")
         return {}
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        data = tomllib.loads(_read_config(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config file {shown_path(path)} is not valid TOML: {exc}") from None
     except UnicodeDecodeError:
@@ -122,6 +124,22 @@ def load_file(path: Path, explicit: bool) -> dict[str, Any]:
         raise UsageError(f"cannot read config file {shown_path(path)}: {exc.strerror}") from None
     check_file(data, path)
     return data
+
+
+def _read_config(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_CONFIG_BYTES; anything else is a usage error
+    (`--config /dev/zero` never ends; a FIFO would wait for a writer, so it is opened without waiting)."""
+    with open(path, "rb", opener=_open_without_waiting) as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise UsageError(f"config file {path} is not a regular file")
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UsageError(f"config file {path} is over {MAX_CONFIG_BYTES >> 20} MiB: not a tweetwatch config")
+    return data
+
+
+def _open_without_waiting(path: str, flags: int) -> int:
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 def check_file(data: dict[str, Any], path: Path) -> None:
