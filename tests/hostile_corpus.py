@@ -64,7 +64,8 @@ def build(directory: Path) -> list[tuple[Case, Path]]:
         Case("truncated", next_tweet("trump a") + b"\n" + next_tweet("trump b")[:40] + b"\n", 1, rejected=1),
         Case("invalid_utf8", b'{"data": {"id": "1377650090978999999", "text": "bad \xff\xfe"}}\n' + next_tweet("trump c") + b"\n", 1, rejected=1),
         Case("nul_bytes", b"\x00\x00\x00\n" + next_tweet("trump \\u0000 escaped nul") + b"\n", 1, rejected=1),
-        Case("huge_line", next_tweet("trump " + "x" * 20_000_000) + b"\n" + next_tweet("trump small") + b"\n", 2),
+        Case("huge_line", next_tweet("trump " + "x" * 16_000_000) + b"\n" + next_tweet("trump " + "x" * 20_000_000)
+             + b"\n" + next_tweet("trump small") + b"\n", 2, rejected=1),  # over MAX_LINE_BYTES: rejected
         Case("deep_nesting", b"[" * 100_000 + b"]" * 100_000 + b"\n" + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"\n", 0, rejected=2),
         Case("wrong_types", b"\n".join([
             b'{"data": {"id": 12345, "text": null}}',
