@@ -131,10 +131,10 @@ def _read_config(path: Path) -> bytes:
     (`--config /dev/zero` never ends; a FIFO would wait for a writer, so it is opened without waiting)."""
     with open(path, "rb", opener=_open_without_waiting) as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise UsageError(f"config file {path} is not a regular file")
+            raise UsageError(f"config file {shown_path(path)} is not a regular file")
         data = handle.read(MAX_CONFIG_BYTES + 1)
     if len(data) > MAX_CONFIG_BYTES:
-        raise UsageError(f"config file {path} is over {MAX_CONFIG_BYTES >> 20} MiB: not a tweetwatch config")
+        raise UsageError(f"config file {shown_path(path)} is over {MAX_CONFIG_BYTES >> 20} MiB: not a tweetwatch config")
     return data
 
 
