@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -90,15 +91,20 @@ def _is_mark(char: str) -> bool:
 def _token_pattern() -> re.Pattern[str]:
     """Runs of `\\w` and marks. Built on the first non-ASCII text (a scan of the planes that
     hold marks, ~40 ms), not at import: the dashboard's first frame does not wait for it."""
-    ranges: list[list[int]] = []
-    for code in range(0x30000):  # every Mn/Mc above is a variation selector (U+E0100-E01EF)
-        if _is_mark(chr(code)):
-            if ranges and ranges[-1][1] == code - 1:
-                ranges[-1][1] = code
-            else:
-                ranges.append([code, code])
-    marks = "".join(f"{chr(a)}-{chr(b)}" if a < b else chr(a) for a, b in ranges)
+    # every Mn/Mc above U+2FFFF is a variation selector (U+E0100-E01EF)
+    marks = _class_items(code for code in range(0x30000) if _is_mark(chr(code)))
     return re.compile(f"[\\w{marks}]+")
+
+
+def _class_items(codes: Iterable[int]) -> str:
+    """Ascending code points as the inside of a `re` character class: runs become ranges."""
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(f"{chr(a)}-{chr(b)}" if a < b else chr(a) for a, b in ranges)
 
 
 def count_tokens(texts: list[str]) -> Counter[str]:
@@ -185,17 +191,9 @@ def _compatibility_word_chars() -> re.Pattern[str]:
     """A word character of the Basic Multilingual Plane that NFKC changes (full-width,
     half-width, ligatures, superscripts...), built the first time a text needs it (~0.1 s).
     One character, not runs: `re` then finds none in the usual text several times faster."""
-    codes = [
-        code for code in range(0x10000)
-        if _is_word_char(chr(code)) and unicodedata.normalize("NFKC", chr(code)) != chr(code)
-    ]
-    ranges: list[list[int]] = []
-    for code in codes:
-        if ranges and ranges[-1][1] == code - 1:
-            ranges[-1][1] = code
-        else:
-            ranges.append([code, code])
-    return re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" if a < b else chr(a) for a, b in ranges) + "]")
+    changed = (code for code in range(0x10000)
+               if _is_word_char(chr(code)) and unicodedata.normalize("NFKC", chr(code)) != chr(code))
+    return re.compile(f"[{_class_items(changed)}]")
 
 
 def _has_c1_introducer(text: str) -> bool:
