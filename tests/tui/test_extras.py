@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from rich.color import ColorSystem
 from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher
@@ -307,6 +308,20 @@ async def test_colors_ascii_and_theme(reader: FakeReader) -> None:
         assert "*" in chart and not any("\u2800" <= ch <= "\u28ff" for ch in chart)
     app256 = DashboardApp(reader, refresh_s=3600, colors="256")
     assert app256.console._color_system == ColorSystem.EIGHT_BIT
+
+
+async def test_without_colour_the_chart_tells_its_lines_apart_by_marker(
+    reader: FakeReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR made every line a grey, `all` and the first topic alike (QA)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = DashboardApp(reader, refresh_s=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        chart = text_of(app.query_one("#chart"))
+        legend = next(line for line in chart.splitlines() if "all" in line and "trump" in line)
+        assert "━ all" in legend and "• trump" in legend and "x biden" in legend
+        assert "•" in chart.replace(legend, "") and "x" in chart.replace(legend, "")  # drawn too
 
 
 async def test_the_picked_keyword_is_readable_in_16_colours(reader: FakeReader) -> None:

@@ -270,9 +270,9 @@ def test_a_share_that_is_there_is_never_zero_percent() -> None:
 def test_legend_names_stay_apart_or_give_way_to_plus_n() -> None:
     names = ("all", "trump_rally", "trump_poll", "trump_crowd", "biden_new", "biden_town")
     lines = [ChartLine(name, "cyan", ()) for name in names]
-    legend = legend_strip(lines, 44, "━").text  # 80x24's chart: QA saw `━ tr…  ━ tr…  ━ tr…`
+    legend = legend_strip(lines, 44, ["━"] * len(lines)).text  # 80x24's chart: QA saw `━ tr…  ━ tr…  ━ tr…`
     *named, last = legend.split("━")
     labels = [part.strip() for part in named[1:]] + [last.split()[0]]
     assert len(labels) == len(set(labels)), legend
     assert 1 < len(labels) < len(names) and last.split()[-1] == f"+{len(names) - len(labels)}", legend
-    assert legend_strip(lines, 200, "━").text.split() == [t for n in names for t in ("━", n)]
+    assert legend_strip(lines, 200, ["━"] * len(lines)).text.split() == [t for n in names for t in ("━", n)]

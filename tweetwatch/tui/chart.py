@@ -135,6 +135,15 @@ class DrawJob:
     theme: str
     marker: str
     mood: bool
+    distinct: bool = False
+    """Tell the lines apart by their markers too (NO_COLOR: every colour is a grey)."""
+
+    def marker_of(self, index: int) -> str:
+        """The marker of the `index`th line."""
+        if not self.distinct:
+            return self.marker
+        markers = DISTINCT_MARKERS.get(self.marker, (self.marker,))
+        return markers[index % len(markers)]
 
 
 def draw(job: DrawJob) -> list[Strip]:
@@ -147,12 +156,12 @@ def draw(job: DrawJob) -> list[Strip]:
     plt.theme(job.theme)
     most = max(job.width - 10, 2)
     top = 0.0
-    for line in data.lines:
+    for index, line in enumerate(data.lines):
         values = downsample(line.values, most)
         points = [(i, v) for i, v in enumerate(values) if not math.isnan(v)]
         if points:
             xs, ys = zip(*points)
-            plt.plot(list(xs), list(ys), color=plotext_color(line.color), marker=job.marker)
+            plt.plot(list(xs), list(ys), color=plotext_color(line.color), marker=job.marker_of(index))
             top = max(top, *ys)  # of what is drawn: a long window's means, not its raw peaks
     shown = min(data.length, most)
     positions, labels = data.x_ticks(job.width)
@@ -166,15 +175,17 @@ def draw(job: DrawJob) -> list[Strip]:
     plt._set_sizes()  # what `plt.build()` does, minus writing the cells out as ANSI text
     plt._build_matrix()
     strips = plotext_fast.matrix_strips(plt.monitor.matrix)  # type: ignore[attr-defined]
-    glyph = LEGEND_GLYPH.get(job.marker, job.marker)
-    return [*strips, legend_strip(data.lines, job.width, glyph)]
+    glyphs = [LEGEND_GLYPH.get(job.marker_of(i), job.marker_of(i)) for i in range(len(data.lines))]
+    return [*strips, legend_strip(data.lines, job.width, glyphs)]
 
 
 LEGEND_GLYPH = {"braille": "━"}
 """The legend's sample of a line, by marker (other markers stand for themselves)."""
+DISTINCT_MARKERS = {"braille": ("braille", "•", "x", "+", "o"), "*": ("*", "+", "o", "x", "#")}
+"""Markers that tell lines apart without colour, by the chart's marker (`--ascii`: `*`)."""
 
 
-def legend_strip(lines: Sequence[ChartLine], width: int, glyph: str) -> Strip:
+def legend_strip(lines: Sequence[ChartLine], width: int, glyphs: Sequence[str]) -> Strip:
     """One row naming each line in its colour, `━ all  ━ trump  ━ biden`, below the chart
     rather than over it (plotext's legend covered the newest data of a short chart and was
     left out of one with many lines). Names are cut to a common length, down to three
@@ -188,7 +199,7 @@ def legend_strip(lines: Sequence[ChartLine], width: int, glyph: str) -> Strip:
             if len(set(labels)) < len(labels):
                 break  # `tr…  tr…` names nothing: fewer lines, named apart
             segments: list[Segment] = [Segment(" ")]
-            for line, label in zip(lines, labels):
+            for line, label, glyph in zip(lines, labels, glyphs):
                 segments += [Segment(glyph, _legend_style(line.color)), Segment(f" {label}  ")]
             segments += more
             strip = Strip(segments)
@@ -414,7 +425,7 @@ class FrequencyChart(PlotextPlot, TextLines):
             self._template = self._wanted = None  # nothing can or need be drawn now
             return
         job = DrawJob(self._data, width, height, self._get_plotext_theme_name(self.app.theme),
-                      self.marker, self.mood)
+                      self.marker, self.mood, distinct=self.app.no_color)
         self._template = job
         offered, self._offered = self._offered, None
         if job == self._wanted:
