@@ -154,27 +154,40 @@ def test_unreachable_redis_summary_fails_with_one_line(tmp_path: Path) -> None:
 CUT_URL = "redis://default:?Xq9SECRET@127.0.0.1:6379/0"
 
 
-@pytest.mark.parametrize("args, env", [
-    (("summary", "--redis", "redis://default:/Xq9SECRET@127.0.0.1:6379/0"), {}),
-    (("summary", "--redis", "redis://:#Xq9SECRET@127.0.0.1:6379/0"), {}),  # redis-py went to localhost:6379
-    (("summary", "--redis", "redis://u:1234/Xq9SECRET@127.0.0.1:6379/0"), {}),
-    (("collect", "--source", "demo"), {"TWEETWATCH_REDIS_URL": CUT_URL}),  # retried forever, logged each time
-    (("collect", "--source", "demo", "--redis", CUT_URL), {}),  # no `ps` note either: the one line says it
-    (("rules", "list", "--x-api-url", "http://u:12/Xq9SECRET@127.0.0.1:9/"), {"X_BEARER_TOKEN": "t" * 40}),
+@pytest.mark.parametrize("args, env, refused", [
+    (("summary", "--redis", "redis://default:/Xq9SECRET@127.0.0.1:6379/0"), {}, True),
+    (("summary", "--redis", "redis://:#Xq9SECRET@127.0.0.1:6379/0"), {}, True),  # redis-py went to localhost:6379
+    (("summary", "--redis", "redis://u:1234/Xq9SECRET@127.0.0.1:6379/0"), {}, False),  # `u:1234` may be a host
+    (("collect", "--source", "demo"), {"TWEETWATCH_REDIS_URL": CUT_URL}, True),  # retried forever, logged each time
+    (("collect", "--source", "demo", "--redis", CUT_URL), {}, True),  # no `ps` note either: the one line says it
+    (("rules", "list", "--x-api-url", "http://u:12/Xq9SECRET@127.0.0.1:9/"), {"X_BEARER_TOKEN": "t" * 40}, False),
+    (("summary", "--redis", "redis://127.0.0.1:1/0?p%61ssword=Xq9SECRET&bogus=1"), {}, False),  # retest: an encoded name
 ])
 def test_a_password_that_ends_the_host_part_is_refused_and_never_shown(
-        args: tuple[str, ...], env: dict[str, str], tmp_path: Path) -> None:
+        args: tuple[str, ...], env: dict[str, str], refused: bool, tmp_path: Path) -> None:
     """QA: an unencoded `/`, `?` or `#` in a password ends the host part for urlsplit, redis-py
     and requests alike: the URL was printed unmasked (the log too), and the client connected to
     the user name as a host, or to localhost. Refused before any connection, in one line
-    that says what to do and never shows the password."""
+    that says what to do, when the host part surely ends inside the password (an empty or
+    non-numeric port); never shown in any case."""
     result = run_cli(*args, env=env, state_dir=tmp_path, timeout=20)
-    assert result.returncode == 2, result.stderr
+    assert result.returncode != 0, result.stderr
     [line] = result.stderr.splitlines()
-    assert "***@127.0.0.1:" in line and line.endswith("percent-encode them (%2F, %3F, %23)")
+    assert "***@127.0.0.1:" in line or "p%61ssword=***" in line, line
+    assert line.endswith("percent-encode them (%2F, %3F, %23)") == refused, line
     log_file = tmp_path / "tweetwatch.log"
     for text in (result.stdout, result.stderr, log_file.read_text() if log_file.exists() else ""):
         assert "Xq9SECRET" not in text
+
+
+@pytest.mark.parametrize("url", [
+    "redis://127.0.0.1:1/0?client_name=qa@x",  # retest: an `@` in the query
+    "unix://:pw@/tmp/qa@dir/r.sock",  # an `@` in the socket's path
+])
+def test_an_at_sign_after_the_host_part_is_no_reason_to_refuse(url: str) -> None:
+    result = run_cli("summary", "--redis", url, timeout=20)
+    assert result.returncode == 3, result.stderr  # unreachable, not a usage error
+    assert "pw" not in result.stderr and "percent-encode" not in result.stderr
 
 
 HOSTILE_NAME = "ev\x1b]52;c;SGk=\x07\u009b2J\u202eil"

@@ -8,7 +8,7 @@ one place the real value is needed (the HTTP Authorization header).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from tweetwatch.sanitize import clean_text
 
@@ -71,11 +71,20 @@ def mask_url(url: str) -> str:
 
 
 def user_info_is_cut(url: str) -> bool:
-    """Whether an unencoded `/`, `?` or `#` in the user info ends the host part before its `@`:
-    urlsplit, redis-py and requests then take the user name (or nothing: localhost) for the
-    host, and the rest of the password for a path, query or fragment."""
+    """Whether an unencoded `/`, `?` or `#` in the password surely ends the host part before
+    its `@`: urlsplit, redis-py and requests then take the user name (or nothing: localhost)
+    for the host, and the rest of the password for a path, query or fragment. Sure when the
+    host part they see ends with an empty or non-numeric port (`default:`, `:`); a host part
+    with a port (`localhost:1/0?client_name=qa@x`) is taken as written (its `@` may be in
+    the query), and masked either way."""
     parts = _split_user_info(url)
-    return parts is not None and _ENDS_HOST_PART.search(parts[1]) is not None
+    if parts is None or _ENDS_HOST_PART.search(parts[1]) is None:
+        return False
+    host_part = _host_part(url, len(parts[0]))
+    if host_part.endswith("@") or ":" not in host_part:
+        return False
+    port = host_part.rpartition(":")[2]
+    return not port.isdigit()
 
 
 _AUTHORITY_START = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -90,10 +99,20 @@ def _split_user_info(url: str) -> tuple[str, str, str] | None:
     start = _AUTHORITY_START.match(url)
     if start is None or url.startswith("/", start.end()):
         return None
-    at = url.rfind("@", start.end())
+    host_part = _host_part(url, start.end())
+    if host_part.endswith("@"):  # a user info, then no host: `unix://:pw@/run/a@b.sock` keeps its path
+        at = start.end() + len(host_part) - 1
+    else:
+        at = url.rfind("@", start.end())
     if at < 0:
         return None
     return url[: start.end()], url[start.end() : at], url[at:]
+
+
+def _host_part(url: str, start: int) -> str:
+    """What parsers take for the host part: from `start` (after `//`) to the first `/`, `?` or `#`."""
+    end = _ENDS_HOST_PART.search(url, start)
+    return url[start : end.start() if end else len(url)]
 
 
 def _without_password(url: str) -> str:
@@ -117,8 +136,8 @@ def _without_secret_parameters(url: str) -> str:
     head, question_mark, query = before_fragment.partition("?")
     if not query:
         return url
-    masked = "&".join(
-        f"{pair.partition('=')[0]}=***" if _SECRET_PARAMETER.search(pair.partition("=")[0]) else pair
+    masked = "&".join(  # names as the client reads them: `p%61ssword` is `password` to redis-py
+        f"{pair.partition('=')[0]}=***" if _SECRET_PARAMETER.search(unquote_plus(pair.partition("=")[0])) else pair
         for pair in query.split("&")
     )
     return f"{head}{question_mark}{masked}{hash_sign}{fragment}"
