@@ -98,6 +98,33 @@ def test_workers_match_direct_collect_even_after_sigkill(server_url: str, namesp
     assert got == expected
 
 
+def test_a_worker_told_to_exit_when_idle_waits_for_a_collector_first(server_url: str, namespace: str,
+                                                                     tmp_path: Path) -> None:
+    """Workers started before `collect --raw-only` exited after 2 s with nothing read (retest:
+    three of them left 59,764 lines unprocessed): waiting for topics is not being idle."""
+    import threading
+
+    worker_store = Store(open_client(server_url, "w1"), namespace)
+    worker = Processor(worker_store, RawStream(worker_store), group="g", consumer="w1",
+                       exit_when_idle=True, sentiment=False)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(3)  # past three idle rounds
+        assert thread.is_alive() and worker.stats.state.startswith("waiting for a collector")
+        posts = tmp_path / "demo.jsonl"
+        write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=100))
+        store = Store(open_client(server_url, "test"), namespace)
+        store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+        RawStream(store).append(posts.read_bytes().splitlines())
+        thread.join(timeout=30)
+        assert not thread.is_alive() and worker.stats.tweets == 100
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
 def test_two_workers_counting_the_same_post_at_once_count_it_once(server_url: str, namespace: str,
                                                                    tmp_path: Path) -> None:
     """A post on the stream twice (a resumed source's overlap, X re-sending after a reconnect)

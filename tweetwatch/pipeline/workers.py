@@ -225,6 +225,8 @@ class Processor:
                     idle_rounds = 0
                     self._process(entries)
                     self.stats.state = "processing"
+                elif self._batches is None:  # no collector has recorded topics yet: not idle, waiting
+                    idle_rounds = 0
                 else:
                     idle_rounds += 1
                     self.stats.state = "idle"
