@@ -119,6 +119,16 @@ def test_no_line_over_the_cap_is_kept_wherever_it_starts(tmp_path: Path, form: s
         assert lines_of(path) == [b"a" * before, OVERSIZED_LINE, b"b" * CAP, b"c"], before
 
 
+@pytest.mark.parametrize("form", ["file", "gzip"])
+def test_a_crlf_line_of_exactly_the_cap_is_kept_as_the_x_stream_keeps_it(tmp_path: Path, form: str) -> None:
+    """Retest: its `\r` counted towards the cap, so a CRLF file lost a line the X stream keeps."""
+    for before in range(0, READ + PROBE + 40, 13):
+        data = b"a" * before + b"\r\n" + b"y" * CAP + b"\r\n" + b"z" * (CAP + 1) + b"\r\n" + b"c\r\n"
+        path = write_file(tmp_path / f"{before}.jsonl", data, form)
+        assert [line.rstrip(b"\r") for line in lines_of(path)] == [
+            b"a" * before, b"y" * CAP, OVERSIZED_LINE, b"c"], before
+
+
 def test_an_oversized_line_counts_as_one_line_for_resume(tmp_path: Path) -> None:
     path = tmp_path / "a.jsonl"
     path.write_bytes(b"\n".join([post(1), over_the_cap(), post(2), post(3)]) + b"\n")

@@ -214,14 +214,15 @@ class _LineSplitter:
         if self.skipping:
             del lines[0]  # OVERSIZED_LINE went out for it when it passed the cap
         elif self.pieces:
-            whole = self.held + len(lines[0]) <= self.cap
+            ends_in_cr = (lines[0] or self.pieces[-1]).endswith(b"\r")  # CRLF: the `\r` is not the line's
+            whole = self.held + len(lines[0]) <= self.cap + ends_in_cr
             lines[0] = b"".join([*self.pieces, lines[0]]) if whole else OVERSIZED_LINE
         self._forget()
 
     def _hold(self, tail: bytes, lines: list[bytes]) -> None:
         """Keep `tail`, the start of a line, or give OVERSIZED_LINE once the line passes the cap."""
         self.held += len(tail)
-        if self.held <= self.cap:
+        if self.held <= self.cap + 1:  # + 1: a CRLF line's `\r` may be among them (as the X stream counts)
             self.pieces.append(tail)
             return
         self._forget()
