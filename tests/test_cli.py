@@ -321,6 +321,8 @@ def test_bad_values_are_usage_errors_before_any_connection(args: tuple[str, ...]
         (("--retention", "-5m", "summary"),
          "tweetwatch: argument --retention: expected one argument; a value starting with - is given as "
          "--option=value"),
+        (("summary", "--window"), "tweetwatch: argument --window: expected one argument (`tweetwatch summary --help`"),
+        (("collect", "--raw-maxlen", "5"), "tweetwatch: --raw-maxlen is the raw stream's cap: it goes with --raw-only"),
     ],
 )
 def test_option_mistakes_are_one_line(args: tuple[str, ...], message: str) -> None:

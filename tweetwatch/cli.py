@@ -114,9 +114,17 @@ class _OneLineErrors(argparse.ArgumentParser):
     options are a `--help` away."""
 
     def error(self, message: str) -> NoReturn:
-        if message.endswith("expected one argument"):  # `--retention -5m`: the value looks like an option
-            message += "; a value starting with - is given as --option=value"
+        if message.endswith("expected one argument") and _value_looks_like_an_option(message):
+            message += "; a value starting with - is given as --option=value"  # `--retention -5m`
         self.exit(2, f"tweetwatch: {clean_text(message, 300)} (`{self.prog} --help` lists the options)\n")
+
+
+def _value_looks_like_an_option(message: str) -> bool:
+    """Whether the option argparse names in `message` is followed on the command line by a
+    word starting with `-` (taken for an option), rather than by nothing."""
+    option = message.removeprefix("argument ").partition(":")[0].split("/")[0]
+    args = sys.argv[1:]
+    return any(word == option and later.startswith("-") for word, later in zip(args, args[1:]))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -689,6 +697,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command in LONG_RUNNING and flags.get("redis") and url_has_secret(str(flags["redis"])):
             print("tweetwatch: note: the password in --redis can be read by every user of this machine "
                   "(ps, /proc) while this runs; put the URL in TWEETWATCH_REDIS_URL instead", file=sys.stderr)
+        if flags.get("raw_maxlen") is not None and not flags.get("raw_only"):
+            raise UsageError("--raw-maxlen is the raw stream's cap: it goes with --raw-only")
         if command == "collect" and flags.get("raw_only"):
             return cmd_collect_raw(settings, flags.get("raw_maxlen"))  # type: ignore[arg-type]
         if command == "collect":
