@@ -122,6 +122,28 @@ def test_a_replay_run_again_counts_nothing_twice_past_the_retention(
     assert int(client.hget(Keys(namespace).totals, "total")) > 3000  # read again: what dedupe no longer remembers
 
 
+def test_a_short_file_that_grew_goes_on_where_it_stopped(server_url: str, namespace: str, tmp_path: Path) -> None:
+    """Retest: a file under 64 KB is fingerprinted whole, so lines appended to it changed its
+    fingerprint and it was read again from the start: control lines counted twice, posts as
+    duplicates. It is now matched by the hash of its first bytes, as many as it had then."""
+    data = tmp_path / "small.jsonl"
+    post = '{"data": {"id": "%d", "text": "trump %d", "created_at": "2024-03-01T00:00:0%d.000Z"}}\n'
+    data.write_text(post % (71, 71, 1) + '{"limit": {"track": 5}}\n')
+    common = ("--replay", str(data), "--redis", server_url, "--namespace", namespace, "--track", "trump:trump")
+    client = redis.Redis.from_url(server_url, decode_responses=True)
+    for n, (total, skipped) in enumerate(((1, None), (2, "2"), (3, "3")), start=1):
+        if n > 1:
+            with data.open("a") as handle:
+                handle.write(post % (71 + n, 71 + n, n))
+        result = run_cli("collect", *common, state_dir=tmp_path / "state")
+        assert result.returncode == 0, result.stderr
+        totals = client.hgetall(Keys(namespace).totals)
+        assert (int(totals["total"]), int(totals["control"]), int(totals.get("duplicates", 0))) == (total, 1, 0)
+        if skipped:
+            assert f"replay: skipping {skipped} lines already counted" in result.stderr
+    assert len(client.hkeys(Keys(namespace).checkpoints)) == 1  # one field, kept as the file grew
+
+
 def test_a_paced_replays_checkpoint_never_covers_the_line_it_waits_for(tmp_path: Path) -> None:
     """QA: at --speed N the line being waited for was already in the checkpoint, so every
     stop of `tweetwatch replay FILE` (nearly always waiting) lost one post on resume."""

@@ -45,9 +45,11 @@ def resume_source(source: object, store: Store) -> None:
     if not callable(resume_from) and not callable(resume_from_many):
         return
     label = label_of(source)
-    fields: list[str] = source.checkpoint_fields() if callable(resume_from_many) else [label]  # type: ignore[attr-defined]
     try:
-        positions = store.read_checkpoints(fields)
+        if callable(resume_from_many):  # every field of the source: a file may have grown since (replay.py)
+            positions = store.read_checkpoints_named(f"{label}:")
+        else:
+            positions = store.read_checkpoints([label])
     except StoreUnavailable as exc:
         log.warning("%s: could not read where the last run stopped (%s); starting from now", label, exc)
         return

@@ -322,15 +322,45 @@ class ReplaySource:
     def resume_from_many(self, positions: dict[str, str]) -> None:
         """Skip the lines of each file an earlier run counted (after a crash, a stop, Ctrl-C):
         dedupe by post id looks back over the retention only, so a multi-day archive read
-        again would count its older posts twice, and control lines every time."""
+        again would count its older posts twice, and control lines every time. `positions`
+        holds the stored checkpoints of this source's fields (`checkpoint_fields` at least).
+        A file found under none of them may be a short file that grew since: one whose start
+        is a shorter file counted before resumes from that file's checkpoint, and keeps it."""
+        taken = set(positions).intersection(self.checkpoint_fields())
         for index, name in enumerate(self.checkpoint_fields()):
             stored = positions.get(name)
+            if stored is None:
+                name, stored = self._grown_from(index, positions, taken)
             if stored is not None and stored.isdigit() and int(stored) > 0:
                 self._skips[index] = int(stored)
         if self._skips:
             files = len(self._skips)
             log.warning("replay: skipping %s lines already counted in this namespace, from %d of the files "
                         "(--no-resume reads them all again)", f"{sum(self._skips.values()):,}", files)
+
+    def _grown_from(self, index: int, positions: dict[str, str], taken: set[str]) -> tuple[str, str | None]:
+        """The stored checkpoint of a shorter file that file `index` begins with (its first
+        `length` bytes hash alike: lines were appended to it since), adopted as this file's
+        field; ("", None) when there is none. Each stored field goes to one file at most."""
+        prints = self._prints
+        if prints is None:
+            return "", None
+        own_length = int(prints[index].partition("-")[0])
+        prefix = f"{self.label}:"
+        for name, stored in positions.items():
+            length, _, _digest = name.removeprefix(prefix).partition("-")
+            if name in taken or not name.startswith(prefix) or not length.isdigit() or int(length) >= own_length:
+                continue
+            try:
+                with open(self.paths[index], "rb") as handle:
+                    head = handle.read(int(length))
+            except OSError:
+                return "", None
+            if f"{prefix}{fingerprint(head)}" == name:
+                taken.add(name)
+                prints[index] = fingerprint(head)  # progress goes on under the field it was counted in
+                return name, stored
+        return "", None
 
     def batches(self, stop: threading.Event) -> Iterator[list[bytes]]:
         """Lists of raw lines, as read (see `base.line_batches`); paced replays go line by line."""
@@ -403,7 +433,8 @@ def fingerprint(head: bytes) -> str:
     """A file by its first 64 KB (all of it when shorter) and their length: the same after a
     move or a rename, and after lines are appended to a file longer than that (its lines so
     far are unchanged, so a resume goes on after them). A shorter file that grew gets a new
-    one and is read again from its start."""
+    one, and is matched to its old one by the hash of as many of its first bytes
+    (`ReplaySource._grown_from`)."""
     return f"{len(head)}-{hashlib.sha256(head).hexdigest()[:24]}"
 
 

@@ -330,6 +330,12 @@ class Store:
         positions = self._call(lambda: self.client.hmget(self.keys.checkpoints, fields))
         return {name: str(p) for name, p in zip(fields, positions) if p is not None}  # the client decodes
 
+    def read_checkpoints_named(self, prefix: str) -> dict[str, str]:
+        """The stored checkpoints whose field starts with `prefix` (a replay's files: a few
+        fields per file ever read into the namespace)."""
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + "*"
+        return self._call(lambda: dict(self.client.hscan_iter(self.keys.checkpoints, match=pattern, count=1000)))
+
     def publish_status(self, line: str, *, state: str = "", detail: str = "") -> None:
         """The collector's status for dashboards: its printed `line`, its `state` and the
         `detail` after it, and when (`at`, wall clock: how long it has been silent)."""
