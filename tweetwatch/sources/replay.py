@@ -347,18 +347,21 @@ class ReplaySource:
             return "", None
         own_length = int(prints[index].partition("-")[0])
         prefix = f"{self.label}:"
+        head: bytes | None = None  # the file's first bytes, read once, at the first candidate
         for name, stored in positions.items():
             length, _, _digest = name.removeprefix(prefix).partition("-")
             if name in taken or not name.startswith(prefix) or not length.isdigit() or int(length) >= own_length:
                 continue
-            try:
-                with open(self.paths[index], "rb") as handle:
-                    head = handle.read(int(length))
-            except OSError:
-                return "", None
-            if f"{prefix}{fingerprint(head)}" == name:
+            if head is None:
+                try:
+                    with open(self.paths[index], "rb") as handle:
+                        head = handle.read(own_length)
+                except OSError:
+                    return "", None
+            mark = fingerprint(head[: int(length)])
+            if f"{prefix}{mark}" == name:
                 taken.add(name)
-                prints[index] = fingerprint(head)  # progress goes on under the field it was counted in
+                prints[index] = mark  # progress goes on under the field it was counted in
                 return name, stored
         return "", None
 

@@ -68,16 +68,18 @@ def collector_text(snapshot: Snapshot, age: float | None = None) -> tuple[Text, 
         age = snapshot.collector_age_s or 0.0
     state = clean_text(snapshot.collector_state, COLLECTOR_STATUS_MAX) or "running"
     if state == "stopped":  # what it did last (`resumed: N lines counted before skipped`) after it
-        text = Text(f"collector stopped {fmt.human_duration(age)} ago", style="bold yellow")
-        if snapshot.collector_detail:
-            text.append(f" · {clean_text(snapshot.collector_detail, COLLECTOR_DETAIL_MAX)}", style="dim")
-        return text, True
+        stopped = Text(f"collector stopped {fmt.human_duration(age)} ago", style="bold yellow")
+        return _with_detail(stopped, snapshot), True
     if age > SILENT_AFTER_S:
         return Text(f"collector silent for {fmt.human_duration(age)} (last: {state})", style="bold red"), True
-    text = Text(f"collector {state}", style="bold" if state != "reading" else "")
+    return _with_detail(Text(f"collector {state}", style="bold" if state != "reading" else ""), snapshot), False
+
+
+def _with_detail(text: Text, snapshot: Snapshot) -> Text:
+    """`text`, then the collector's published detail, dim."""
     if snapshot.collector_detail:
         text.append(f" · {clean_text(snapshot.collector_detail, COLLECTOR_DETAIL_MAX)}", style="dim")
-    return text, False
+    return text
 
 
 def left_text(snapshot: Snapshot | None, link: LinkState) -> Text:
