@@ -450,3 +450,13 @@ def test_raw_lines_whose_reply_is_lost_are_appended_once(server_url: str, namesp
     finally:
         proxy.close()
     assert client.xlen(Keys(namespace).raw) == 2
+
+
+def test_joined_members_keep_each_member_one_line() -> None:
+    from tweetwatch.store.scripts import join_members
+
+    assert join_members(["1", "2", "3"]) == "1\n2\n3"
+    assert join_members(["a\nb", "c", "d\n"]) == "a b\nc\nd "  # a member never spans two
+    assert join_members(m for m in ["x", "y\nz"]) == "x\ny z"  # any iterable, read once
+    assert join_members({"only"}) == "only"
+    assert join_members([]) == ""

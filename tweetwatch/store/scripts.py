@@ -51,7 +51,11 @@ return seen
 
 def join_members(members: Iterable[str]) -> str:
     """Newline-joined members; a member containing the separator has it replaced by a space."""
-    return SEP.join([m.replace(SEP, " ") if SEP in m else m for m in members])
+    listed = members if isinstance(members, (list, tuple, set, frozenset)) else list(members)
+    joined = SEP.join(listed)
+    if not listed or joined.count(SEP) == len(listed) - 1:  # none holds SEP (ids never do): all in C
+        return joined
+    return SEP.join([m.replace(SEP, " ") for m in listed])
 
 ROLL = """
 local clock = redis.call("ZSCORE", KEYS[1], "clock")
