@@ -224,7 +224,7 @@ _DATA = st.fixed_dictionaries(
     optional={
         "created_at": _mostly(st.sampled_from(["2021-04-01T15:52:31.000Z", "2021-04-01T15:52:31Z", "2999-01-01T00:00:00.000Z", "x"])),
         "lang": _mostly(st.sampled_from(["en", "", "x" * 30])),
-        "author_id": _mostly(st.sampled_from(["7", "1", ""])),
+        "author_id": _mostly(st.sampled_from(["7", "1", "", "7" * 70])),
         "note_tweet": _mostly(st.fixed_dictionaries({"text": _mostly(_TEXT)})),
         "entities": _mostly(_ENTITIES),
         "referenced_tweets": _mostly(st.lists(st.fixed_dictionaries(

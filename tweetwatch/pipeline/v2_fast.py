@@ -17,6 +17,9 @@ does not make the line a reject here (orjson refuses the whole document).
 
 from __future__ import annotations
 
+from operator import attrgetter
+from typing import Annotated
+
 import msgspec
 
 from tweetwatch.pipeline.model import Tweet
@@ -35,12 +38,18 @@ class _Text(msgspec.Struct, gc=False):
     text: str
 
 
+# Lengths are bounded in the schema: a longer value is not an error but makes the line take the
+# general path, which cuts it (so no value needs cutting here).
+_Name = Annotated[str, msgspec.Meta(max_length=140)]
+_Short = Annotated[str, msgspec.Meta(max_length=64)]
+
+
 class _Hashtag(msgspec.Struct, gc=False):
-    tag: str
+    tag: _Name
 
 
 class _Mention(msgspec.Struct, gc=False):
-    username: str
+    username: _Name
 
 
 class _Entities(msgspec.Struct, gc=False):
@@ -56,13 +65,13 @@ class _Reference(msgspec.Struct, gc=False):
 
 
 class _Data(msgspec.Struct, gc=False):
-    id: str
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     text: str
     id_str: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     """Not a v2 field; if present, the general path decides which id wins."""
     created_at: str | None = None
-    lang: str | None = None
-    author_id: str | None = None
+    lang: Annotated[str, msgspec.Meta(max_length=16)] | None = None
+    author_id: _Short | None = None
     entities: _Entities | None = None
     referenced_tweets: list[_Reference] | None = None
     note_tweet: _Text | None = None
@@ -76,7 +85,7 @@ class _IncludedTweet(msgspec.Struct, gc=False):
 
 class _IncludedUser(msgspec.Struct, gc=False):
     id: str
-    username: str | None = None
+    username: _Short | None = None
 
 
 class _Includes(msgspec.Struct, gc=False):
@@ -96,6 +105,8 @@ class _Line(msgspec.Struct, gc=False):
 
 _DECODER = msgspec.json.Decoder(_Line)
 _UNSET = msgspec.UNSET
+_TAG_OF = attrgetter("tag")
+_USERNAME_OF = attrgetter("username")
 _ONE_TAG: dict[str, tuple[str, ...]] = {}
 """Interned one-tag tuples (most lines match one rule): no allocation, and equal tags share
 one tuple object, which later dict lookups compare by identity."""
@@ -109,7 +120,7 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
         return None
     data = parsed.data
     tweet_id = data.id
-    if not 0 < len(tweet_id) <= 64 or data.id_str is not _UNSET:
+    if data.id_str is not _UNSET:
         return None
     created_ms = memoized_ms(data.created_at)  # type: ignore[arg-type]
     if created_ms is None:
@@ -136,31 +147,35 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
     has_link = "http" in text
     if entities is not None:
         if entities.hashtags:
-            hashtags = tuple([h.tag[:140] for h in entities.hashtags])
+            hashtags = tuple(map(_TAG_OF, entities.hashtags))
             if len(hashtags) > 1:
                 hashtags = distinct_names(hashtags)
         if entities.mentions:
-            mentions = tuple([m.username[:140] for m in entities.mentions])
+            mentions = tuple(map(_USERNAME_OF, entities.mentions))
             if len(mentions) > 1:
                 mentions = distinct_names(mentions)
         has_link = has_link or entities.urls is not _UNSET
     author_id = data.author_id
-    author = author_name = None
-    if author_id is not None:  # "" too: the general path looks it up as well
-        if includes is not None:
-            for user in includes.users:
-                if user.id == author_id:
-                    author_name = user.username[:64] if user.username else None
-                    break
-        author = author_id[:64] or None
-    lang = data.lang
+    author_name = None
+    if author_id is not None and includes is not None:  # "" too: the general path looks it up as well
+        for user in includes.users:
+            if user.id == author_id:
+                author_name = user.username or None
+                break
     rules = parsed.matching_rules
+    if not rules:
+        rule_tags = None
+    elif len(rules) == 1:
+        tag = rules[0].tag
+        rule_tags = None if tag is None else _ONE_TAG.get(tag) or one_tag(tag)
+    else:
+        rule_tags = tuple([r.tag for r in rules if r.tag is not None]) or None
     return Tweet(  # positional, in field order (see normalize._v2_tweet)
         tweet_id,
         created_ms,
         text,
-        lang[:16] if lang else None,
-        author,
+        data.lang or None,
+        author_id or None,
         hashtags,
         mentions,
         is_retweet,
@@ -169,7 +184,7 @@ def tweet_from_v2_line(line: bytes) -> Tweet | None:
         has_link,
         retweeted_text,
         quoted_text,
-        _rule_tags(rules),
+        rule_tags,
         author_name,
     )
 
@@ -180,15 +195,6 @@ def _included_text(includes: _Includes | None, wanted: str) -> str | None:
             if tweet.id == wanted:
                 return tweet.note_tweet.text if tweet.note_tweet is not None else tweet.text
     return None
-
-
-def _rule_tags(rules: list[_Rule] | None) -> tuple[str, ...] | None:
-    if not rules:
-        return None
-    if len(rules) == 1:
-        tag = rules[0].tag
-        return one_tag(tag) if tag is not None else None
-    return tuple([r.tag for r in rules if r.tag is not None]) or None
 
 
 def one_tag(tag: str) -> tuple[str, ...]:
