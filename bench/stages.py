@@ -35,26 +35,36 @@ BATCH = 20_000
 """Records per aggregated batch (the collector's batches at --speed max are this order)."""
 
 
-def run(path: Path, limit: int) -> dict[str, float]:
-    """Seconds spent per stage over the first `limit` lines of `path`."""
+STAGES = ("read", "normalize", "dedupe", "aggregate")
+
+
+def run(path: Path, limit: int, through: str = "aggregate") -> dict[str, float]:
+    """Seconds spent per stage over the first `limit` lines of `path`; the stages after
+    `through` are not run (bench/instructions.py counts each stage's instructions so)."""
+    dedupe = STAGES.index(through) >= STAGES.index("dedupe")
+    aggregate = through == "aggregate"
     matcher = TopicMatcher(tuple(Topic(name, tuple(words)) for name, words in TOPICS))
     aggregator = Aggregator(matcher, use_rule_tags=True, sentiment=False)
     recent = RecentIds(window_ms=15 * 60 * 1000)
-    spent = dict.fromkeys(("read", "normalize", "dedupe", "aggregate"), 0.0)
+    spent = dict.fromkeys(STAGES, 0.0)
     records: list[Record] = []
     pending = Delta()
     lines = 0
 
     def absorb(batch: list[Record]) -> None:
         nonlocal pending
+        if not dedupe:
+            return
         started = time.perf_counter()
         ids_by_minute: dict[int, list[str]] = {}
         for record in batch:
             if isinstance(record, Tweet):
                 ids_by_minute.setdefault(record.created_ms // 60_000, []).append(record.id)
-        recent.claim(ids_by_minute)
+        if dedupe:
+            recent.claim(ids_by_minute)
         claimed = time.perf_counter()
-        pending = pending.absorb(aggregator.build(batch))
+        if aggregate:
+            pending = pending.absorb(aggregator.build(batch))
         if pending.counters["total"] > 2 * BATCH:
             pending = Delta()  # the writer would have taken it
         spent["dedupe"] += claimed - started
