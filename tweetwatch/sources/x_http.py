@@ -30,7 +30,6 @@ from urllib3 import BaseHTTPResponse
 
 from tweetwatch.pipeline.model import MAX_LINE_BYTES, OVERSIZED_LINE
 
-log = logging.getLogger(__name__)
 
 TWEEPY_HOST = "https://api.twitter.com"
 CONNECT_TIMEOUT_S = 10.0
@@ -69,7 +68,7 @@ def split_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iter
             pieces.clear()
             held = 0
             skipping = True
-            yield _oversized(max_line)
+            yield OVERSIZED_LINE  # the collector warns of it, as of any rejected line
     if pieces:
         yield _line(pieces, max_line)
 
@@ -78,12 +77,9 @@ def _line(pieces: list[bytes], max_line: int) -> bytes:
     line = b"".join(pieces)
     if line.endswith(b"\r"):
         line = line[:-1]
-    return line if len(line) <= max_line else _oversized(max_line)
+    return line if len(line) <= max_line else OVERSIZED_LINE
 
 
-def _oversized(max_line: int) -> bytes:
-    log.warning("X stream: a line over %d bytes skipped (counted as rejected)", max_line)
-    return OVERSIZED_LINE
 
 
 class LineResponse(requests.Response):
