@@ -50,6 +50,16 @@ class QuietSource:
                 yield None
 
 
+class SilentSource:
+    """Connected, and says nothing until stopped (a filtered stream whose topics are quiet)."""
+
+    label = "test"
+
+    def lines(self, stop: threading.Event) -> Iterator[bytes | None]:
+        while not stop.wait(0.1):
+            yield None
+
+
 def written_total(store: Store) -> int:
     return store.read_snapshot(3600).total
 
@@ -120,3 +130,41 @@ def test_demo_posts_in_a_lull_are_written_before_the_next_one(server_url: str, n
     finally:
         collector.stop()
         assert collector.wait(10)
+
+
+def test_a_quiet_source_s_topics_are_recorded_before_its_first_post(server_url: str, namespace: str) -> None:
+    """A dashboard attached to a filtered stream that says nothing yet shows the topics and
+    the source, not `source unknown` and no rows (QA)."""
+    store = Store(open_client(server_url, "test"), namespace)
+    collector = Collector(SilentSource(), store, TOPICS)
+    collector.start()
+    try:
+        deadline = time.monotonic() + 5
+        while store.read_meta() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        meta = store.read_meta()
+        assert meta is not None and [t.name for t in meta.topics] == ["trump"] and meta.source == "test"
+        assert written_total(store) == 0
+    finally:
+        collector.stop()
+        assert collector.wait(10)
+
+
+def test_a_collector_whose_claim_was_taken_over_writes_nothing_more(server_url: str, namespace: str) -> None:
+    """Stalled past its lease (SIGSTOP, a paused VM) while a batch was in flight, a collector
+    must not write it: its successor counts the same lines again from the checkpoint (QA:
+    100,105 posts for 100,000)."""
+    from tweetwatch.store.lease import CollectorLease, NamespaceBusy
+
+    store = Store(open_client(server_url, "test"), namespace)
+    lease = CollectorLease(store, "test")
+    lease.acquire()
+    store.client.set(lease.key, '{"host": "elsewhere", "pid": 1, "since": 0, "id": "successor"}')
+    collector = Collector(QuietSource(50, quiet_s=0.0), store, TOPICS, lease=lease)
+    collector._last_status = time.monotonic()  # no renewal (which would notice) before the write
+    collector.start()
+    assert collector.wait(10)
+    assert isinstance(collector.error, NamespaceBusy), collector.error
+    assert "took namespace" in str(collector.error)
+    assert written_total(store) == 0
+    assert store.client.get(lease.key).endswith('"successor"}')  # the successor keeps its claim

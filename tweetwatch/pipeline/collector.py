@@ -37,8 +37,8 @@ from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source, label_of, line_batches, where
-from tweetwatch.store.lease import CollectorLease
-from tweetwatch.store.redis_store import Store
+from tweetwatch.store.lease import CollectorLease, NamespaceBusy
+from tweetwatch.store.redis_store import BatchLost, Store
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,11 @@ class Collector:
     def _write_loop(self) -> None:
         give_up_at: float | None = None
         try:
+            try:  # topics and source at once: a quiet stream's first post may be a long way off
+                self._write_meta()
+                self._meta_written = True
+            except StoreUnavailable:
+                pass  # written before the first batch, once Redis answers
             while True:
                 self._wake.wait(self.retry_interval if self._redis_down else None)
                 self._wake.clear()
@@ -311,8 +316,15 @@ class Collector:
                 if not self._meta_written:  # record topics and source so readers need no --track
                     self._write_meta()
                     self._meta_written = True
-                self.store.write(unsent.delta, self.topics, unsent.expired, token=unsent.token)
-            except StoreRefused as exc:
+                try:
+                    self.store.write(unsent.delta, self.topics, unsent.expired, token=unsent.token,
+                                     guard=self.lease.guard if self.lease is not None else None)
+                except BatchLost:  # the lease is not ours as it was: lapsed, vanished, or taken over
+                    lost = self.lease.keep(restore=self._write_meta)  # type: ignore[union-attr]
+                    if lost is None:
+                        continue  # ours again: write
+                    raise lost from None  # the successor counts from what was written: nothing twice
+            except (StoreRefused, NamespaceBusy) as exc:
                 log.error("%s; stopping (%d tweets not written)", exc, unsent.tweets + self._outbox_tweets)
                 self.error = exc
                 self._unsent = None

@@ -130,6 +130,13 @@ class CollectorLease:
             f"another --namespace (a stopped collector's claim expires within {self.ttl_ms // 1000} s)"
         )
 
+    @property
+    def guard(self) -> tuple[str, str]:
+        """`Store.write`'s guard: the write is refused (`BatchLost`) once another process holds
+        the lease, so a holder that stalled past the TTL (SIGSTOP, a VM paused, Redis cut off)
+        cannot add what it counted to what its successor counts from the checkpoint."""
+        return self.key, self._value
+
     def renew(self) -> Renewal:
         """Keep the lease (call every couple of seconds); raises StoreUnavailable."""
         reply = self.store._call(lambda: self.store.client.eval(_RENEW, 1, self.key, self._value, self.ttl_ms))
@@ -146,8 +153,9 @@ class CollectorLease:
             self.held_since = now
             return Renewal.RETAKEN
         holder = _holder(str(reply))
-        log.error("another %s collector took namespace '%s' over while Redis was away (%s)", self.label,
-                  self.store.namespace, holder.describe(self.host) if holder is not None else "unreadable")
+        log.error("another %s collector took namespace '%s' over while this one could not renew its claim "
+                  "(%s)", self.label, self.store.namespace,
+                  holder.describe(self.host) if holder is not None else "unreadable")
         return Renewal.LOST
 
     def keep(self, restore: Callable[[], None]) -> NamespaceBusy | None:
@@ -160,8 +168,9 @@ class CollectorLease:
             restore()
         if renewal is Renewal.LOST:
             return NamespaceBusy(
-                f"another {self.label} collector took namespace '{self.store.namespace}' over while Redis "
-                "was away; stopped so the two do not count its posts twice")
+                f"another {self.label} collector took namespace '{self.store.namespace}' over while this one "
+                f"could not renew its claim for {self.ttl_ms // 1000} s (paused, or cut off from Redis); "
+                "stopped so the two do not count its posts twice")
         return None
 
     def release(self) -> None:
