@@ -116,14 +116,18 @@ def test_summary_uses_the_collectors_topics(server_url: str, namespace: str) -> 
     assert data["topics"]["ohio"]["count"] == 3
 
 
-def test_summary_of_an_empty_namespace_says_so(server_url: str, namespace: str) -> None:
+def test_summary_and_export_of_an_empty_namespace_say_so(server_url: str, namespace: str, tmp_path: Path) -> None:
     """A mistyped --namespace must not look like an idle collector's."""
+    note = f"tweetwatch: nothing recorded in namespace '{namespace}' yet (the demo's data is in 'tweetwatch-demo')\n"
     empty = run_cli("summary", "--redis", server_url, "--namespace", namespace)
     assert empty.returncode == 0 and "total 0" in empty.stdout
-    assert empty.stderr == (f"tweetwatch: nothing recorded in namespace '{namespace}' yet "
-                            "(the demo's data is in 'tweetwatch-demo')\n")
+    assert empty.stderr == note
+    exported = run_cli("export", "json", "-o", str(tmp_path / "x.json"), "--redis", server_url, "--namespace", namespace)
+    assert exported.returncode == 0 and exported.stderr.startswith(note), exported.stderr
     collect(server_url, namespace, "v1_mixed.jsonl")
     assert run_cli("summary", "--redis", server_url, "--namespace", namespace).stderr == ""
+    exported = run_cli("export", "json", "-o", str(tmp_path / "y.json"), "--redis", server_url, "--namespace", namespace)
+    assert "nothing recorded" not in exported.stderr
 
 
 def test_missing_replay_file_is_one_line_exit_2(server_url: str, namespace: str, tmp_path: Path) -> None:

@@ -541,6 +541,14 @@ def _read_retained(store: Store, window_s: int) -> Snapshot:
     return store.read_snapshot(retention_s)
 
 
+def _note_if_nothing_recorded(settings: Settings, snapshot: Snapshot) -> None:
+    """A mistyped namespace looks like an idle one otherwise."""
+    if snapshot.source == UNKNOWN_SOURCE and not (snapshot.total or snapshot.control or snapshot.rejected):
+        print(f"tweetwatch: nothing recorded in namespace '{settings.namespace}' yet"
+              + (f" (the demo's data is in '{DEMO_NAMESPACE}')" if settings.namespace != DEMO_NAMESPACE else ""),
+              file=sys.stderr)
+
+
 def cmd_summary(settings: Settings) -> int:
     from tweetwatch.summary import summary_dict, summary_text
 
@@ -549,11 +557,7 @@ def cmd_summary(settings: Settings) -> int:
         snapshot = _read_retained(backend.store, settings.window_s or SUMMARY_WINDOW_S)
     finally:
         _release(backend)
-    if snapshot.source == UNKNOWN_SOURCE and not (snapshot.total or snapshot.control or snapshot.rejected):
-        # a mistyped namespace looks like an idle one otherwise
-        print(f"tweetwatch: nothing recorded in namespace '{settings.namespace}' yet"
-              + (f" (the demo's data is in '{DEMO_NAMESPACE}')" if settings.namespace != DEMO_NAMESPACE else ""),
-              file=sys.stderr)
+    _note_if_nothing_recorded(settings, snapshot)
     if settings.json:
         print(json.dumps(summary_dict(snapshot), ensure_ascii=False))
     else:
@@ -591,6 +595,7 @@ def cmd_export(settings: Settings, flags: dict) -> int:
         top = {name: backend.store.read_top_words(name, window_s, export.KEYWORDS_PER_TOPIC) for name in names}
     finally:
         _release(backend)
+    _note_if_nothing_recorded(settings, snapshot)
     frames = export.tables(snapshot, top)
     if kind == "csv":
         paths = export.write_csv(frames, Path(flags["output"]))
