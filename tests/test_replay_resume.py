@@ -173,3 +173,28 @@ def test_every_file_of_a_replay_gets_its_checkpoint(server_url: str, namespace: 
     assert result.returncode == 0, result.stderr
     stored = redis.Redis.from_url(server_url, decode_responses=True).hgetall(Keys(namespace).checkpoints)
     assert sorted(stored.values()) == ["10", "11", "12"] and len(stored) == 3
+
+
+def test_a_replay_of_several_files_ends_with_no_bucket_past_the_retention(
+    server_url: str, namespace: str, tmp_path: Path
+) -> None:
+    """Each file ends a batch, and a batch's expiry is looked up (with its dedupe check) while
+    the batch before is still being written: the first file's minutes, written after the
+    second file's look-up, stayed past the retention when the replay ended (QA: 122 minute
+    buckets kept at a 1 h retention)."""
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    write_posts(first, 6600, 1)  # 110 min
+    lines = first.read_bytes().splitlines(keepends=True)
+    write_posts(second, 10800, 1)  # 180 min: the same first 110, then 70 more
+    second.write_bytes(b"".join(second.read_bytes().splitlines(keepends=True)[len(lines):]))
+    result = run_cli("collect", "--replay", str(first), "--replay", str(second), "--redis", server_url,
+                     "--namespace", namespace, "--retention", "1h", "--track", "trump:trump",
+                     state_dir=tmp_path / "state")
+    assert result.returncode == 0, result.stderr
+    client = redis.Redis.from_url(server_url, decode_responses=True)
+    keys = Keys(namespace)
+    assert client.hget(keys.totals, "total") == "10800"
+    minutes = [int(m) for m in client.zrange(keys.minutes, 0, -1)]
+    newest = (datetime(2024, 3, 1, tzinfo=UTC).timestamp() + 10799) // 60
+    assert minutes and min(minutes) >= newest - 60, (len(minutes), newest - min(minutes))
+    assert all(int(key.rsplit(":", 1)[1]) >= newest - 60 for key in client.scan_iter(f"{{{namespace}}}:tally:*"))
