@@ -319,7 +319,7 @@ class Collector:
                     self._meta_written = True
                 try:
                     self.store.write(unsent.delta, self.topics, unsent.expired, token=unsent.token,
-                                     guard=self.lease.guard if self.lease is not None else None)
+                                     guard=self._write_guard)
                 except BatchLost:  # the lease is not ours as it was: lapsed, vanished, or taken over
                     lost = self.lease.keep(restore=self._write_meta)  # type: ignore[union-attr]
                     if lost is None:
@@ -347,6 +347,11 @@ class Collector:
             self.stats.state = "reading" if not self.source_done.is_set() else "draining"
             self.stats.last_error = ""
 
+    @property
+    def _write_guard(self) -> tuple[str, str] | None:
+        """Writes are refused once another process holds our lease (`CollectorLease.guard`)."""
+        return self.lease.guard if self.lease is not None else None
+
     def _drop_minutes_past_retention(self) -> None:
         """A batch's expired minutes are looked up with its dedupe check, which can run while
         the batch before it is still being written: minutes that write adds behind the
@@ -358,7 +363,7 @@ class Collector:
             expired = self.store.prepare_joined({}, 0).expired_minutes  # the newest clock seen
             if expired:
                 self.store.write(Delta(), self.topics, expired, token=uuid.uuid4().hex,
-                                 guard=self.lease.guard if self.lease is not None else None)
+                                 guard=self._write_guard)
         except (StoreUnavailable, BatchLost) as exc:  # the next run's first batch drops them
             log.info("minutes past the retention left for the next run: %s", exc)
 
