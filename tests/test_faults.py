@@ -16,7 +16,11 @@ import pytest
 import redis
 from support import FIXTURES, REPO, run_cli
 
+from tweetwatch.errors import StoreLoading
+from tweetwatch.pipeline.aggregate import Delta
 from tweetwatch.sources.demo import virtual_time_source, write_lines
+from tweetwatch.store.raw_stream import RawStream
+from tweetwatch.store.redis_store import Store, open_client
 
 TOPICS = [("trump", ["trump", "realdonaldtrump"]), ("biden", ["biden", "joebiden"])]
 
@@ -50,20 +54,40 @@ class RedisServer:
     def url(self) -> str:
         return f"unix://{self.sock}"
 
-    def start(self) -> None:
+    def start(self, *extra: str, loading: bool = False) -> None:
+        """Start the server (`extra`: more options for this start only) and wait until it
+        serves, or with `loading` until it answers at all: LOADING while it reads its data."""
         self.proc = subprocess.Popen(
             ["redis-server", "--port", "0", "--unixsocket", str(self.sock), "--unixsocketperm", "700",
              "--dir", str(self.dir), "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-             *self.config],
+             *self.config, *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
                 if redis.Redis(unix_socket_path=str(self.sock)).ping():
                     return
-            except (redis.exceptions.ConnectionError, redis.exceptions.BusyLoadingError):
+            except redis.exceptions.BusyLoadingError:
+                if loading:
+                    return
+                time.sleep(0.05)
+            except redis.exceptions.ConnectionError:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
+
+    def fill(self, keys: int) -> None:
+        """Add `keys` filler keys and rewrite the append-only file (an RDB base): a restart
+        with `--key-load-delay MICROSECONDS` then stays LOADING for about keys x delay."""
+        client = redis.Redis(unix_socket_path=str(self.sock))
+        client.eval("for i = 1, tonumber(ARGV[1]) do redis.call('SET', 'filler:' .. i, i) end", 0, keys)
+        client.bgrewriteaof()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            persistence = client.info("persistence")
+            if not persistence["aof_rewrite_in_progress"] and not persistence["aof_rewrite_scheduled"]:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("BGREWRITEAOF did not finish")
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -195,3 +219,61 @@ def test_what_was_counted_stays_readable_when_the_server_fills_up(tmp_path: Path
     assert any(topic["keywords"] for topic in json.loads(after[1].stdout)["topics"].values())
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)["keywords"] == json.loads(exported_before.stdout)["keywords"]
+
+
+LOADING_KEYS = 40_000
+SLOW_LOADING = ("--key-load-delay", "200", "--loading-process-events-interval-bytes", "1024")
+"""40,000 keys at 200 us each: a restarted server answers LOADING for about 8 s (it answers
+clients between reads of 1 KB of its data; by default only every 2 MB)."""
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_a_server_loading_its_data_is_unavailable_for_every_write(tmp_path: Path) -> None:
+    """A restarted server answers LOADING until its data is read. Under WATCH redis-py turns
+    that into a WatchError ("A BusyLoadingError occurred while watching one or more keys"),
+    which escaped the store's error mapping: `collect --raw-only` exited 1 with "unexpected
+    error" (QA). Every guarded write (raw lines, a Delta) must say "loading", and retry."""
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        server.fill(LOADING_KEYS)
+        server.kill()
+        server.start(*SLOW_LOADING, loading=True)
+        store = Store(open_client(server.url, "test"), "loading")
+        raw = RawStream(store)
+        with pytest.raises(StoreLoading, match="still loading its data"):
+            raw.append([b"{}"], token="t1")
+        with pytest.raises(StoreLoading):
+            store.write(Delta(), (), (), token="t2")
+        with pytest.raises(StoreLoading):
+            store.ping_ms()
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_raw_forwarder_waits_for_a_restarted_server_to_load(tmp_path: Path) -> None:
+    """QA's run: Redis SIGKILLed under `collect --raw-only` and started again with data to load.
+    The forwarder keeps reading, waits out LOADING and puts every line on the stream once."""
+    data = demo_file(tmp_path / "demo.jsonl", 3000, rate=100)  # 30 s of stream time
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        server.fill(LOADING_KEYS)
+        collector = subprocess.Popen(
+            [sys.executable, "-m", "tweetwatch", "collect", "--raw-only", "--redis", server.url,
+             "--namespace", "loading", "--replay", str(data), "--speed", "4"],  # about 7 s of wall time
+            cwd=REPO, env=env_for(tmp_path / "state"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(2.5)
+        client = redis.Redis(unix_socket_path=str(server.sock))
+        assert 0 < client.xlen("{loading}:raw") < 3000, "the kill must land mid-run"
+        server.kill()
+        time.sleep(1)
+        server.start(*SLOW_LOADING, loading=True)
+        _, err = collector.communicate(timeout=120)
+        assert collector.returncode == 0, err
+        assert "still loading its data" in err and "Traceback" not in err and "unexpected" not in err
+        client = redis.Redis(unix_socket_path=str(server.sock))
+        assert client.xlen("{loading}:raw") == 3000  # every line once: none lost, none appended twice
+    finally:
+        server.stop()

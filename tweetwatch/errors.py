@@ -34,6 +34,13 @@ class StoreFull(StoreUnavailable):
     state = "redis out of memory"
 
 
+class StoreLoading(StoreUnavailable):
+    """The server answers but is still loading its data set (`LOADING`, just restarted): it
+    will serve in a moment, so collectors hold their counts and retry."""
+
+    state = "redis loading its data"
+
+
 class StoreRefused(StoreUnavailable):
     """The server answered but refused (no permission, wrong password, unknown command):
     retrying cannot help, so collectors stop with this message instead of waiting."""

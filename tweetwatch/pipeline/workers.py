@@ -162,7 +162,7 @@ class RawForwarder:
             except StoreRefused:
                 raise
             except StoreUnavailable as exc:
-                self.stats.state = f"redis unreachable: {exc}"
+                self.stats.state = f"{exc.state}: {exc}"
                 log.warning("%s; retrying in %.1f s", exc, delay)
                 if stop.wait(delay) and delay >= 8:
                     raise

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import redis
 
 from tweetwatch import __version__
-from tweetwatch.errors import StoreFull, StoreRefused, StoreUnavailable, UsageError
+from tweetwatch.errors import StoreFull, StoreLoading, StoreRefused, StoreUnavailable, UsageError
 from tweetwatch.pipeline.aggregate import LATEST_PER_DELTA, Delta
 from tweetwatch.pipeline.text import Topic, tokenize
 from tweetwatch.sanitize import clean_text
@@ -249,12 +249,26 @@ class Store:
         except redis.exceptions.AuthenticationError as exc:
             raise StoreRefused(f"Redis authentication failed: {describe_error(exc)}") from None
         except REDIS_ERRORS as exc:
-            where = self.url_label or "Redis"
-            self._try_recover()
-            hint = ""
-            if where.startswith("rediss://") and isinstance(exc, redis.exceptions.TimeoutError):
-                hint = " (rediss:// speaks TLS first: is this the server's TLS port? a plain one never answers)"
-            raise StoreUnavailable(f"{where} unreachable: {describe_error(exc)}{hint}") from None
+            raise self._unavailable(exc) from None
+        except redis.exceptions.WatchError as exc:
+            cause = connection_error_of(exc)
+            if cause is None:
+                raise  # a watched key changed: `execute_once` callers handle that (WriteConflict)
+            raise self._unavailable(cause) from None
+
+    def _unavailable(self, exc: BaseException) -> StoreUnavailable:
+        """The error for a connection that failed (`REDIS_ERRORS`), or for a server that
+        answered LOADING (redis-py's BusyLoadingError is a ConnectionError)."""
+        where = self.url_label or "Redis"
+        if isinstance(exc, redis.exceptions.BusyLoadingError):
+            # restarted and reading its data: alive, so nothing to recover (the embedded
+            # server's recovery would take an unanswered PING for a hung server and kill it)
+            return StoreLoading(f"{where} is still loading its data: {describe_error(exc)}")
+        self._try_recover()
+        hint = ""
+        if where.startswith("rediss://") and isinstance(exc, redis.exceptions.TimeoutError):
+            hint = " (rediss:// speaks TLS first: is this the server's TLS port? a plain one never answers)"
+        return StoreUnavailable(f"{where} unreachable: {describe_error(exc)}{hint}")
 
     def _try_recover(self) -> None:
         """Give `recover` (embedded restart, cluster re-route) a chance, at most once a second."""
@@ -806,15 +820,27 @@ class WriteConflict(Exception):
 
 
 def execute_once(pipe: Any) -> None:
-    """Run a `Store.begin_once` pipeline. A connection failing under WATCH (redis-py then
-    raises WatchError instead of sending it again by itself) is the connection's error:
-    whether it ran is unknown, and sending it again with the same token settles it."""
+    """Run a `Store.begin_once` pipeline. A connection failing under WATCH is the
+    connection's error (`connection_error_of`): whether it ran is unknown, and sending it
+    again with the same token settles it. Only a watched key that changed is a conflict."""
     try:
         pipe.execute()
     except redis.exceptions.WatchError as exc:
-        if isinstance(exc.__context__, REDIS_ERRORS):
-            raise exc.__context__ from None
+        cause = connection_error_of(exc)
+        if cause is not None:
+            raise cause from None
         raise WriteConflict() from None
+
+
+def connection_error_of(exc: redis.exceptions.WatchError) -> BaseException | None:
+    """The connection's error behind a WatchError, None when a watched key changed.
+
+    While keys are watched, redis-py does not send a command again after a connection error
+    (a dropped connection, a timeout, a restarted server answering LOADING): it raises
+    WatchError instead, with that error as the context. It is the connection's error, not
+    a conflict with another writer."""
+    cause = exc.__context__
+    return cause if isinstance(cause, REDIS_ERRORS) else None
 
 
 def window_span(window_s: int) -> int:
