@@ -307,6 +307,8 @@ def test_topic_names_the_exports_use_themselves_are_refused(name: str, tmp_path:
         (("process", "--redis", "redis://127.0.0.1:1", "--claim-idle", "-1"), "invalid --claim-idle -1.0"),
         (("collect", "--raw-only", "--raw-maxlen=-3", "--replay", str(FIXTURES / "v2_mixed.jsonl"),
           "--redis", "redis://127.0.0.1:1"), "invalid --raw-maxlen -3"),
+        (("collect", "--raw-only", "--group", "a b", "--replay", str(FIXTURES / "v2_mixed.jsonl"),
+          "--redis", "redis://127.0.0.1:1"), "invalid group name 'a b'"),
     ],
 )
 def test_bad_values_are_usage_errors_before_any_connection(args: tuple[str, ...], message: str) -> None:
@@ -327,6 +329,7 @@ def test_bad_values_are_usage_errors_before_any_connection(args: tuple[str, ...]
          "--option=value"),
         (("summary", "--window"), "tweetwatch: argument --window: expected one argument (`tweetwatch summary --help`"),
         (("collect", "--raw-maxlen", "5"), "tweetwatch: --raw-maxlen is the raw stream's cap: it goes with --raw-only"),
+        (("collect", "--group", "g"), "tweetwatch: --group is the workers' consumer group: it goes with --raw-only"),
     ],
 )
 def test_option_mistakes_are_one_line(args: tuple[str, ...], message: str) -> None:

@@ -159,8 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
                                  help="put raw lines on a Redis stream for `process` workers instead of aggregating")
             command.add_argument("--raw-maxlen", type=int, default=None, dest="raw_maxlen", metavar="N",
                                  help="cap of the raw stream (default 200000 lines)")
+            command.add_argument("--group", default=None,
+                                 help="with --raw-only: the consumer group of the `process` workers, created with the "
+                                      "stream so that lines the cap drops before they read them are reported "
+                                      "(default tweetwatch)")
         if name == "process":
-            command.add_argument("--group", default="tweetwatch", help="consumer group (default tweetwatch)")
+            command.add_argument("--group", default=None, help="consumer group (default tweetwatch)")
             command.add_argument("--consumer", default=None, help="consumer name (default host-pid)")
             command.add_argument("--claim-idle", type=float, default=30.0, dest="claim_idle", metavar="SECONDS",
                                  help="claim entries a dead worker left pending this long (default 30)")
@@ -467,12 +471,27 @@ def _collect(settings: Settings, source: Source, stop: threading.Event) -> int:
         _release(backend, lease)
 
 
-def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
+def _checked_name(what: str, value: str) -> str:
+    """A consumer or group name (part of Redis keys and replies), or UsageError."""
+    if not NAMESPACE_RE.match(value):
+        raise UsageError(f"invalid {what} name {value!r}: use 1-64 letters, digits, '_', '-' or '.'")
+    return value
+
+
+def _group_flag(flags: dict[str, object]) -> str:
+    from tweetwatch.store.raw_stream import DEFAULT_GROUP
+
+    return _checked_name("group", str(flags.get("group") or DEFAULT_GROUP))
+
+
+def cmd_collect_raw(settings: Settings, flags: dict[str, object]) -> int:
     from tweetwatch.pipeline.workers import RawForwarder
     from tweetwatch.store.raw_stream import DEFAULT_RAW_MAXLEN, RawStream
 
+    maxlen: int | None = flags.get("raw_maxlen")  # type: ignore[assignment]
     if maxlen is not None and maxlen < 1:
         raise UsageError(f"invalid --raw-maxlen {maxlen}: give the number of lines the stream keeps (1 or more)")
+    group = _group_flag(flags)
     source = make_source(settings)
     stop = threading.Event()
     with _stop_signals(lambda _signum: stop.set()):  # from the start: a stop while connecting is clean too
@@ -484,7 +503,7 @@ def cmd_collect_raw(settings: Settings, maxlen: int | None) -> int:
             forwarder = RawForwarder(source, RawStream(backend.store, maxlen or DEFAULT_RAW_MAXLEN),
                                      on_status=_status_printer(),
                                      resume=settings.resume, lease=lease, topics=settings.topics,
-                                     is_demo=settings.is_demo)
+                                     is_demo=settings.is_demo, group=group)
             try:
                 forwarder.run(stop)
             except KeyboardInterrupt:
@@ -502,11 +521,8 @@ def cmd_process(settings: Settings, flags: dict[str, object]) -> int:
     if not 0.1 <= claim_idle <= 86_400:  # NaN fails this too
         raise UsageError(f"invalid --claim-idle {claim_idle}: give seconds between 0.1 and 86400")
     claim_idle_ms = int(claim_idle * 1000)
-    consumer = str(flags.get("consumer") or default_consumer_name())
-    group = str(flags.get("group") or "tweetwatch")
-    for what, value in (("consumer", consumer), ("group", group)):
-        if not NAMESPACE_RE.match(value):
-            raise UsageError(f"invalid {what} name {value!r}: use 1-64 letters, digits, '_', '-' or '.'")
+    consumer = _checked_name("consumer", str(flags.get("consumer") or default_consumer_name()))
+    group = _group_flag(flags)
     stop = threading.Event()
     with _stop_signals(lambda _signum: stop.set()):  # from the start: a stop while connecting is clean too
         backend = connect(settings, "process", wait=True, stop=stop)
@@ -704,8 +720,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "(ps, /proc) while this runs; put the URL in TWEETWATCH_REDIS_URL instead", file=sys.stderr)
         if flags.get("raw_maxlen") is not None and not flags.get("raw_only"):
             raise UsageError("--raw-maxlen is the raw stream's cap: it goes with --raw-only")
+        if command == "collect" and flags.get("group") is not None and not flags.get("raw_only"):
+            raise UsageError("--group is the workers' consumer group: it goes with --raw-only")
         if command == "collect" and flags.get("raw_only"):
-            return cmd_collect_raw(settings, flags.get("raw_maxlen"))  # type: ignore[arg-type]
+            return cmd_collect_raw(settings, flags)
         if command == "collect":
             return cmd_collect(settings)
         if command == "process":

@@ -37,7 +37,7 @@ from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source, label_of
 from tweetwatch.store.lease import CollectorLease, NamespaceBusy
-from tweetwatch.store.raw_stream import RawEntry, RawStream
+from tweetwatch.store.raw_stream import DEFAULT_GROUP, RawEntry, RawStream
 from tweetwatch.store.redis_store import BatchLost, BatchStale, Store
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,16 @@ class RawForwarder:
     def __init__(
         self, source: Source, raw: RawStream, on_status: Callable[[str], None] | None = None, resume: bool = True,
         lease: CollectorLease | None = None, topics: tuple[Topic, ...] = (), is_demo: bool = False,
+        group: str = DEFAULT_GROUP,
     ) -> None:
         """`lease`: the namespace's lease for this source (store/lease.py), acquired by the
         caller and renewed here; `topics` and `is_demo` are written again if the namespace's
-        keys vanish under it."""
+        keys vanish under it. `group`: the workers' consumer group, created with the lines
+        (`RawStream.append`) so that lines the cap drops before any worker came are counted
+        as trimmed unread, not lost without a word."""
         self.source = source
         self.raw = raw
+        self.group = group
         self.resume = resume
         self.on_status = on_status
         self.lease = lease
@@ -128,13 +132,15 @@ class RawForwarder:
         """Say so when the stream's cap drops lines no worker has read: workers too few or
         too slow for the source, or none running (the lines are gone, not just late)."""
         try:
-            trimmed = max(self.raw.trimmed_unread().values(), default=0)
+            per_group = self.raw.trimmed_unread()
         except StoreUnavailable:
             return
+        group = max(per_group, key=per_group.__getitem__, default="")
+        trimmed = per_group.get(group, 0)
         if trimmed > self.stats.trimmed_unread:
-            log.warning("the raw stream's cap (%s lines) dropped %s lines before the workers read them; "
-                        "add `process` workers or raise --raw-maxlen", f"{self.raw.maxlen:,}",
-                        f"{trimmed - self.stats.trimmed_unread:,}")
+            log.warning("the raw stream's cap (%s lines) dropped %s lines before the workers read them "
+                        "(group %s); add `process` workers or raise --raw-maxlen", f"{self.raw.maxlen:,}",
+                        f"{trimmed - self.stats.trimmed_unread:,}", group)
             self.stats.trimmed_unread = trimmed
 
     def _renew_lease(self) -> NamespaceBusy | None:
@@ -156,7 +162,7 @@ class RawForwarder:
         token = uuid.uuid4().hex  # the same for every retry of these lines
         while True:
             try:
-                self.raw.append(lines, checkpoint, token)
+                self.raw.append(lines, checkpoint, token, self.group)
                 self.stats.state = "forwarding"
                 return
             except StoreRefused:

@@ -16,6 +16,7 @@ from typing import Any
 import redis
 
 from tweetwatch.store.redis_store import Store
+from tweetwatch.store.scripts import CREATE_GROUP
 
 DEFAULT_RAW_MAXLEN = 200_000
 """Raw lines kept in the stream (~200 MB for 1 KB lines); workers must keep up within it."""
@@ -44,13 +45,20 @@ class RawStream:
 
     # -- producer --------------------------------------------------------------------------
     def append(self, lines: Sequence[bytes], checkpoint: tuple[str, str] | None = None,
-               token: str | None = None) -> None:
+               token: str | None = None, group: str | None = None) -> None:
         """XADD every line, and store the source's `checkpoint` (see pipeline/checkpoint.py),
         in one MULTI/EXEC, at most once per `token` (`Store.begin_once`): a retry after a lost
         reply must not append the lines again (workers drop repeated post ids, but control
-        lines have none, and posts older than the retention are no longer remembered)."""
+        lines have none, and posts older than the retention are no longer remembered).
+
+        `group`: the consumer group the lines are for, created first in the same transaction
+        when missing (no worker started yet, a server restarted empty, a `reset`), at the
+        stream's start. The lines are then unread *for it* until its workers come, so what
+        the cap trims before that shows in `trimmed_unread`; with no group, nothing would."""
 
         def queue(pipe: Any) -> None:
+            if group is not None:
+                self._create_group(pipe, group)
             for line in lines:
                 pipe.xadd(self.key, {LINE_FIELD: line}, maxlen=self.maxlen, approximate=True)
             if checkpoint is not None:
@@ -60,14 +68,12 @@ class RawStream:
 
     # -- consumers -------------------------------------------------------------------------
     def ensure_group(self, group: str) -> None:
-        def run() -> None:
-            try:
-                self.client.xgroup_create(self.key, group, id="0", mkstream=True)
-            except redis.exceptions.ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+        """Create `group` at the stream's start (and the stream) unless it exists."""
+        self.store._call(lambda: self._create_group(self.client, group))
 
-        self.store._call(run)
+    def _create_group(self, target: Any, group: str) -> None:
+        """Run, or queue into a pipeline, the creation of `group` (none if it exists)."""
+        target.eval(CREATE_GROUP, 1, self.key, group)
 
     def read(self, group: str, consumer: str, count: int, block_ms: int) -> list[RawEntry]:
         reply = self.store._call(
@@ -129,7 +135,8 @@ class RawStream:
     def trimmed_unread(self) -> dict[str, int]:
         """Per consumer group, how many lines the cap (MAXLEN) trimmed before the group read
         them: lines added, minus lines the group read, minus those still waiting for it.
-        Empty on servers older than Redis 7 (no `entries-read`) and before any group exists."""
+        Empty on servers older than Redis 7 (no `entries-read`) and before any group exists
+        (`append` with its `group` creates the workers' group with the stream)."""
 
         def run() -> dict[str, int]:
             try:

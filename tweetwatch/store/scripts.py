@@ -37,6 +37,14 @@ return 1
 """
 """ZINCRBY KEYS[1] for each `word count` line in ARGV[1]."""
 
+CREATE_GROUP = """
+local reply = redis.pcall("XGROUP", "CREATE", KEYS[1], ARGV[1], "0", "MKSTREAM")
+if type(reply) == "table" and reply.err and string.sub(reply.err, 1, 9) ~= "BUSYGROUP" then return reply end
+return 1
+"""
+"""Consumer group ARGV[1] of stream KEYS[1], at the stream's start (created too), unless it
+exists: as a script it can run inside MULTI, where a BUSYGROUP reply would fail the EXEC."""
+
 FIND_SEEN = """
 local seen = {}
 for i = 1, #KEYS do
