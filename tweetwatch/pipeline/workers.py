@@ -257,7 +257,9 @@ class Processor:
         Our fence is read *before* the entries are taken. A worker that claims them later
         moves it first, so our write of them is refused (`BatchLost`) however long we stall
         anywhere in between. Read after the entries, it could already hold the claimer's
-        value, and a stalled batch would then be counted by both of us."""
+        value, and a stalled batch would then be counted by both of us. A claim of entries
+        pending under our own name (a previous run's, or a live twin's) moves our own fence:
+        we go on with the value it moved it to, the twin's write is refused."""
         entries: list[RawEntry] = []
         self._load_meta()
         self.raw.ensure_group(self.group)  # cheap; recreates it after a server restart
@@ -265,7 +267,10 @@ class Processor:
         now = time.monotonic()
         if now - self._last_claim >= min(5.0, self.claim_idle_ms / 1000):
             self._last_claim = now
-            entries = self.raw.claim_stale(self.group, self.consumer, self.claim_idle_ms, self.batch_size)
+            claim = self.raw.claim_stale(self.group, self.consumer, self.claim_idle_ms, self.batch_size)
+            if claim.own_fence is not None:  # it bumped ours too: entries were pending under our name
+                fence = claim.own_fence
+            entries = claim.entries
             self.stats.claimed += len(entries)
         if not entries:
             entries = self.raw.read(self.group, self.consumer, self.batch_size, block_ms=500)

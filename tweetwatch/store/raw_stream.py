@@ -31,6 +31,16 @@ class RawEntry:
     """None when the entry was trimmed from the stream before anyone processed it."""
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What `RawStream.claim_stale` took over."""
+
+    entries: list[RawEntry]
+    own_fence: str | None = None
+    """Our own fence's value after the claim bumped it (some entries were pending under our
+    own name), to guard our writes with from now on; None when it was left alone."""
+
+
 class RawStream:
     def __init__(self, store: Store, maxlen: int = DEFAULT_RAW_MAXLEN) -> None:
         self.store = store
@@ -81,31 +91,35 @@ class RawStream:
         )
         return _entries(reply[0][1]) if reply else []
 
-    def claim_stale(self, group: str, consumer: str, idle_ms: int, count: int) -> list[RawEntry]:
-        """Take over entries other consumers left pending for longer than `idle_ms`.
+    def claim_stale(self, group: str, consumer: str, idle_ms: int, count: int) -> Claim:
+        """Take over entries consumers left pending for longer than `idle_ms`.
 
         The previous owners' fences are bumped *before* the claim, so an owner that was only
         slow (not dead) finds its fence moved when it tries to write and drops the batch
-        (`BatchLost`) instead of counting it a second time.
+        (`BatchLost`) instead of counting it a second time. That holds when the previous owner
+        has our own name (a worker restarted under the same `--consumer`, or a live twin of
+        that name): our fence is bumped too, and the claimer guards its writes with the new
+        value (`Claim.own_fence`), the twin with the old one.
         """
         keys = self.store.keys
 
-        def run() -> list[RawEntry]:
+        def run() -> Claim:
             pending = self.client.xpending_range(self.key, group, "-", "+", count, idle=idle_ms)
             if not pending:
-                return []
-            owners = {_text(p["consumer"]) for p in pending}
+                return Claim([])
+            owners = sorted({_text(p["consumer"]) for p in pending})
             ids = [_text(p["message_id"]) for p in pending]
             pipe = self.client.pipeline(transaction=False)
             for owner in owners:
                 pipe.incr(keys.fence(owner))
             pipe.xclaim(self.key, group, consumer, idle_ms, ids)
-            claimed = pipe.execute()[-1]
+            *fences, claimed = pipe.execute()
+            own_fence = str(fences[owners.index(consumer)]) if consumer in owners else None
             entries = _entries([c for c in claimed if c is not None])
             found = {e.entry_id for e in entries}
             # ids still pending but whose entry was trimmed from the stream: nothing to count
             entries.extend(RawEntry(i, None) for i in ids if i not in found and self._still_pending(group, i))
-            return entries
+            return Claim(entries, own_fence)
 
         return self.store._call(run)
 
