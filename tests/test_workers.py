@@ -305,3 +305,44 @@ def test_workers_keep_the_retention_the_forwarder_records(server_url: str, names
     worker._load_meta()
     assert worker_store.retention_s == 1800
     assert worker_store.roll_spans == forwarder.read_meta().roll_spans == (2, 6, 16)
+
+
+def test_running_workers_follow_a_forwarder_run_again_with_other_topics_and_retention(
+        server_url: str, namespace: str, tmp_path: Path, client: redis.Redis) -> None:
+    """Workers read meta once, at their first batch: after a forwarder run with --retention 5m,
+    one with --retention 1h (and a topic more) left them deleting minutes older than 5 min,
+    and rolling sets that readers trusted meta for, and never counting the new topic."""
+    posts = tmp_path / "demo.jsonl"
+    write_lines(posts, virtual_time_source(TOPICS, rate=1, seed=11, limit=1_200))  # ~20 min of stream
+    lines = posts.read_bytes().splitlines()
+    before, after = lines[:600], lines[600:]
+    trump, both = (Topic("trump", ("trump", "realdonaldtrump")),), tuple(Topic(n, tuple(w)) for n, w in TOPICS)
+
+    def forward(ns: str, retention_s: int, topics: tuple[Topic, ...], batch: list[bytes]) -> None:
+        store = Store(open_client(server_url, "forwarder"), ns, retention_s=retention_s)
+        store.write_meta(topics, "demo", is_demo=False)
+        RawStream(store).append(batch)
+
+    def drain(worker: Processor) -> None:
+        while entries := worker._next_entries():
+            worker._process(entries)
+
+    def make_worker(ns: str) -> Processor:
+        worker_store = Store(open_client(server_url, "w1"), ns)
+        return Processor(worker_store, RawStream(worker_store), group="g", consumer="w1", batch_size=100,
+                         sentiment=False)
+
+    worker = make_worker(namespace)
+    forward(namespace, 300, trump, before)
+    drain(worker)
+    forward(namespace, 3600, both, after)
+    drain(worker)
+    reference = make_worker(f"{namespace}-ref")
+    forward(f"{namespace}-ref", 3600, both, after)
+    drain(reference)
+
+    assert worker.store.retention_s == 3600
+    minutes = [int(m) for m in client.zrange(Keys(namespace).minutes, 0, -1)]
+    assert max(minutes) - min(minutes) >= 10  # the 1 h run deleted nothing (5 min kept 6 minutes at most)
+    biden = [int(client.hget(Keys(ns).totals, "topic:biden") or 0) for ns in (namespace, f"{namespace}-ref")]
+    assert biden[0] == biden[1] > 0

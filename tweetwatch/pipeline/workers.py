@@ -38,7 +38,7 @@ from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source, label_of
 from tweetwatch.store.lease import CollectorLease, NamespaceBusy
 from tweetwatch.store.raw_stream import DEFAULT_GROUP, RawEntry, RawStream
-from tweetwatch.store.redis_store import BatchLost, BatchStale, Store
+from tweetwatch.store.redis_store import BatchLost, BatchStale, Meta, Store
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,8 @@ class Processor:
         self.exit_when_idle = exit_when_idle
         self.stats = ProcessStats()
         self._batches: BatchAggregator | None = None
-        self._topics: tuple[Topic, ...] = ()
+        self._meta: Meta | None = None
+        """The namespace's meta `_batches` counts with (topics, source, retention)."""
         self._last_claim = 0.0
         self._fence: str | None = None
 
@@ -261,7 +262,6 @@ class Processor:
         pending under our own name (a previous run's, or a live twin's) moves our own fence:
         we go on with the value it moved it to, the twin's write is refused."""
         entries: list[RawEntry] = []
-        self._load_meta()
         self.raw.ensure_group(self.group)  # cheap; recreates it after a server restart
         fence = self.raw.fence(self.consumer)
         now = time.monotonic()
@@ -276,6 +276,8 @@ class Processor:
             entries = self.raw.read(self.group, self.consumer, self.batch_size, block_ms=500)
         if entries:
             self._fence = fence
+        if entries or self._batches is None:
+            self._load_meta()  # after the entries: as new as the meta written before them, or newer
         return entries
 
     def _wait_for_redis(self, exc: StoreUnavailable, stop: threading.Event) -> None:
@@ -290,13 +292,24 @@ class Processor:
                 f" · claimed {s.claimed:,} · batches {s.batches:,} · {s.state}")
 
     def _load_meta(self) -> None:
-        if self._batches is not None:
-            return
+        """Count with the namespace's meta as it is now (topics, source, retention: a forwarder
+        run again with other ones writes them before its first line). Read for every batch,
+        after its entries were taken, so a batch is counted with the meta its forwarder wrote
+        (or a newer one, for lines an earlier forwarder left unread). A change applies from
+        the next batch on: a batch in flight is written with the meta it was counted with
+        (its lines were all sent before the change). Meta gone (a `reset`; the forwarder
+        writes it again within seconds): the last one is kept."""
         meta = self.store.read_meta()
         if meta is None:
-            self.stats.state = "waiting for a collector to record topics"
+            if self._batches is None:
+                self.stats.state = "waiting for a collector to record topics"
             return
-        self._topics = meta.topics
+        if meta == self._meta:
+            return
+        if self._meta is not None:
+            log.info("the namespace's meta changed (topics %s, source %s, retention %s s); counting with it",
+                     ",".join(t.name for t in meta.topics), meta.source, meta.retention_s)
+        self._meta = meta
         if meta.retention_s is not None:  # the forwarder's, as its topics: readers trust meta's
             self.store.retention_s = meta.retention_s
         self._batches = BatchAggregator(
@@ -305,10 +318,8 @@ class Processor:
         self._batches.aggregator.set_sentiment(self.sentiment)
 
     def _process(self, entries: list[RawEntry]) -> None:
-        if self._batches is None:
-            self._load_meta()
-            if self._batches is None:
-                return  # no topics yet; the entries stay pending and are claimed again later
+        if self._batches is None or self._meta is None:
+            return  # no topics yet; the entries stay pending and are claimed again later
         records: list[Record] = []
         normalize_lines([entry.line for entry in entries if entry.line is not None], records)
         ids = [e.entry_id for e in entries]
@@ -317,7 +328,7 @@ class Processor:
             if not batch.checked_in_redis:
                 raise StoreUnavailable("Redis became unreachable during a batch")
             try:
-                self.store.write(batch.delta, self._topics, batch.expired_minutes,
+                self.store.write(batch.delta, self._meta.topics, batch.expired_minutes,
                                  also=lambda pipe: self.raw.ack_in(pipe, self.group, ids),
                                  guard=(self.store.keys.fence(self.consumer), self._fence),
                                  token=f"{ids[0]}/{ids[-1]}/{len(ids)}",  # the same on a retry of these entries
