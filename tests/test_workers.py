@@ -21,6 +21,7 @@ from tweetwatch.pipeline.text import Topic
 from tweetwatch.pipeline.workers import Processor
 from tweetwatch.sources.demo import virtual_time_source, write_lines
 from tweetwatch.store.keys import Keys
+from tweetwatch.store.lease import CollectorLease
 from tweetwatch.store.raw_stream import RawEntry, RawStream
 from tweetwatch.store.redis_store import Store, open_client
 
@@ -123,6 +124,39 @@ def test_a_worker_told_to_exit_when_idle_waits_for_a_collector_first(server_url:
     finally:
         stop.set()
         thread.join(timeout=10)
+
+
+def test_a_worker_told_to_exit_when_idle_waits_out_a_lull_of_a_running_forwarder(
+        server_url: str, namespace: str, tmp_path: Path) -> None:
+    """A 10 s lull in a `--speed 1` replay: the workers left after 1.5 s of it, and the rest of
+    the file was never counted (QA: 20 of 40). The forwarder holds its lease through a lull;
+    workers wait for it to let it go, then for the lines it sent just before."""
+    posts = tmp_path / "demo.jsonl"
+    write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=40))
+    lines = posts.read_bytes().splitlines()
+    store = Store(open_client(server_url, "forwarder"), namespace)
+    lease = CollectorLease(store, "replay")
+    lease.acquire()
+    store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+    raw = RawStream(store)
+    raw.append(lines[:20])
+    worker_store = Store(open_client(server_url, "w1"), namespace)
+    worker = Processor(worker_store, RawStream(worker_store), group="g", consumer="w1",
+                       exit_when_idle=True, sentiment=False)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(4)  # past three idle rounds
+        assert thread.is_alive() and worker.stats.tweets == 20
+        raw.append(lines[20:])
+        lease.release()  # at once: the worker must still read what was sent before
+        thread.join(timeout=30)
+        assert not thread.is_alive() and worker.stats.tweets == 40
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+        lease.release()
 
 
 def test_two_workers_counting_the_same_post_at_once_count_it_once(server_url: str, namespace: str,

@@ -169,8 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--claim-idle", type=float, default=30.0, dest="claim_idle", metavar="SECONDS",
                                  help="claim entries a dead worker left pending this long (default 30)")
             command.add_argument("--exit-when-idle", action="store_true", dest="exit_when_idle",
-                                 help="exit once the stream is drained and nothing is pending (after a collector has "
-                                      "recorded its topics: workers may start first)")
+                                 help="exit once the forwarder (`collect --raw-only`) has stopped, the stream is "
+                                      "drained and nothing is pending; a lull while it runs is not the end, and workers "
+                                      "may start before it (they wait for it to record its topics)")
         if name == "export":
             command.add_argument("export_kind", metavar="KIND", choices=("csv", "json", "wordcloud"),
                                  help="csv (a directory of tables), json (one file, - for stdout) or wordcloud (PNG)")

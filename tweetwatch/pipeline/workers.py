@@ -36,7 +36,7 @@ from tweetwatch.pipeline.model import Record
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic
 from tweetwatch.sources.base import Source, label_of
-from tweetwatch.store.lease import CollectorLease, NamespaceBusy
+from tweetwatch.store.lease import CollectorLease, NamespaceBusy, collector_running
 from tweetwatch.store.raw_stream import DEFAULT_GROUP, RawEntry, RawStream
 from tweetwatch.store.redis_store import BatchLost, BatchStale, Meta, Store
 
@@ -235,10 +235,11 @@ class Processor:
                 elif self._batches is None:  # no collector has recorded topics yet: not idle, waiting
                     idle_rounds = 0
                 else:
-                    idle_rounds += 1
                     self.stats.state = "idle"
-                    if self.exit_when_idle and idle_rounds >= 3 and self.raw.pending_count(self.group) == 0:
-                        break
+                    if self.exit_when_idle:  # done when the forwarder is, and then drained
+                        idle_rounds = 0 if self._forwarder_running() else idle_rounds + 1
+                        if idle_rounds >= 3 and self.raw.pending_count(self.group) == 0:
+                            break
             except StoreRefused:
                 raise  # no permission / wrong password: retrying cannot help
             except StoreUnavailable as exc:
@@ -279,6 +280,14 @@ class Processor:
         if entries or self._batches is None:
             self._load_meta()  # after the entries: as new as the meta written before them, or newer
         return entries
+
+    def _forwarder_running(self) -> bool:
+        """Whether the namespace's forwarder is still reading its source (it holds its lease):
+        a lull then is not the end. Meta is read first, for a forwarder of another source.
+        The stream is read again (idle rounds) after it was seen gone: it sent every line
+        before it let its lease go."""
+        self._load_meta()
+        return self._meta is not None and collector_running(self.store, self._meta.source)
 
     def _wait_for_redis(self, exc: StoreUnavailable, stop: threading.Event) -> None:
         if not self.stats.state.startswith("redis unreachable"):

@@ -195,6 +195,12 @@ class CollectorLease:
         return False
 
 
+def collector_running(store: Store, label: str) -> bool:
+    """Whether a live process holds the namespace's lease of source `label`: a collector or a
+    raw-only forwarder still reading it (through a lull too: it renews its lease meanwhile)."""
+    return bool(store._call(lambda: store.client.exists(store.keys.collector(label))))
+
+
 def _holder(value: str) -> Holder | None:
     try:
         data = json.loads(value)
