@@ -138,21 +138,76 @@ def test_status_texts() -> None:
 
 def test_a_stopped_silent_or_missing_collector_is_said_before_the_rest() -> None:
     """A stopped or killed collector left the last rates on screen, its state cut off at the
-    end of a 40-character status (QA, 2026-11-28)."""
+    end of a 40-character status (QA, 2026-11-28). The collector now always comes first."""
     link = LinkState(True, 2.0, 0.4)
     live = left_text(make_snapshot(), link).plain
-    assert live.endswith("rejected 3 │ collector reading · election-night.jsonl · 40 tweets/s")
+    assert live == "collector reading · election-night.jsonl · 40 tweets/s │ source replay │ Redis ● 2.0ms │ rejected 3"
     seen = READ_AT.timestamp()
     stopped = make_snapshot(collector_state="stopped", collector_seen_at=seen - 90, collector_detail="")
-    assert left_text(stopped, link).plain.startswith("source replay │ collector stopped 1m ago │ Redis")
+    assert left_text(stopped, link).plain.startswith("collector stopped 1m ago │ source replay │ Redis")
     resumed = replace(stopped, collector_detail="resumed: 963 lines counted before skipped · tweets 0")
     assert left_text(resumed, link).plain.startswith(  # why a replay run again showed nothing new
-        "source replay │ collector stopped 1m ago · resumed: 963 lines counted before skipped · tweets 0 │ Redis")
+        "collector stopped 1m ago · resumed: 963 lines counted before skipped · tweets 0 │ source replay")
     killed = make_snapshot(collector_state="reading", collector_seen_at=seen - 35)
-    assert "source replay │ collector silent for 35s (last: reading) │ Redis" in left_text(killed, link).plain
+    assert left_text(killed, link).plain.startswith("collector silent for 35s (last: reading) │ source replay")
     none = make_snapshot(collector_status="", collector_state="", collector_seen_at=None)
-    assert "collector" not in left_text(none, link).plain.split("│")[0]
-    assert "│ no collector has written here │" in left_text(none, link).plain
+    assert left_text(none, link).plain.startswith("no collector has written here │ source replay")
+
+
+X_429 = "reconnecting in 59 s (429 too many connections) · 0 tweets/s · tweets 0 · control 0 · rejected 0 · duplicates 0"
+X_CONNECTED = "connected (2 rules, last data 0 s ago) · 37 tweets/s · tweets 12,345 · control 2 · rejected 0 · duplicates 4"
+
+
+def _tokens_are_whole(shown: str, full: str) -> None:
+    """Every word of `shown` is a word of `full`, or a word cut after... never: a word ending
+    in `…` is a part left out (`…` alone) or a cut after a whole word without a digit."""
+    words = set(full.split())
+    for word in shown.split():
+        if word.endswith("…") and word != "…":
+            word = word[:-1]
+            assert not any(c.isdigit() for c in word), (word, shown)
+        assert word == "…" or word in words, (word, shown)
+
+
+@pytest.mark.parametrize("detail", [X_429, X_CONNECTED], ids=["429", "connected"])
+def test_the_collector_state_is_kept_whole_at_80_columns(detail: str) -> None:
+    """QA: with an X stream getting HTTP 429, 80 columns showed `source x │ Redis ● 5.0ms │
+    rejected 0 │ collector reading · reconnecting in 5…` (the wait was 59 s) and 100 columns
+    `(429 too many co…`. The collector's state now comes first; what does not fit is left out
+    in whole parts, the least important first (its counts, the rate, rejected, source, Redis)."""
+    snap = replace(make_snapshot(source="x", collector_detail=detail), rejected=0)
+    link = LinkState(True, 5.0, 0.4)
+    source_state = detail.split(" · ")[0]
+    at_80 = left_text(snap, link, 78).plain  # 80 columns less the bar's padding
+    assert at_80.startswith(f"collector reading · {source_state} · …")
+    full = left_text(snap, link).plain
+    for width in range(58, 160):  # 60 columns is the smallest the dashboard draws at
+        shown = left_text(snap, link, width).plain
+        assert len(shown) <= width
+        _tokens_are_whole(shown, full)
+        if width >= 68:
+            assert f"collector reading · {source_state}" in shown, width
+    assert left_text(snap, link, 98).plain.endswith("│ source x │ Redis ● 5.0ms")  # 100 columns
+    assert left_text(snap, link, 150).plain.endswith("│ source x │ Redis ● 5.0ms │ rejected 0")
+
+
+def test_a_status_line_leaves_parts_out_by_importance() -> None:
+    link = LinkState(True, 5.0, 0.4)
+    demo = make_snapshot(source="demo", is_demo=True, collector_detail="20 tweets/s · tweets 859 · control 0")
+    assert left_text(demo, link, 78).plain == (
+        " DEMO DATA  │ collector reading · … │ source demo │ Redis ● 5.0ms │ rejected 3")
+    assert left_text(demo, link, 98).plain == (  # the fields on the right keep to the edge
+        " DEMO DATA  │ collector reading · 20 tweets/s · …       │ source demo │ Redis ● 5.0ms │ rejected 3")
+    held = make_snapshot(collector_state="redis unreachable · 1,234,567 held in memory",
+                         collector_detail="reconnecting in 59 s (429 too many connections) · 0 tweets/s")
+    assert left_text(held, link, 78).plain == (  # cut after a word, not inside `(429`
+        "collector redis unreachable · 1,234,567 held in memory · reconnecting in 59 s…")
+    down = LinkState(False, error="Redis at localhost:6379: connection refused")
+    assert left_text(held, down, 78).plain == "Redis unreachable — retrying (Redis at localhost:6379: connection refused)"
+    assert left_text(held, down, 58).plain == "Redis unreachable — retrying (Redis at…"
+    short = replace(make_snapshot(), retention_s=300)
+    line2 = right_text(short, link, window_s=900, refresh_s=0.25, paused=True, width=68).plain
+    assert line2 == "stream 20:15:30Z lag 0.4s │ window 15m (only 5m kept) │  PAUSED "
 
 
 # ---- the chart (plotext, drawn in a worker) and the hand-laid columns ---------------------

@@ -114,3 +114,18 @@ def test_hostile_feed(snap_compare, make_app: MakeApp, reader: FakeReader) -> No
         await _press(pilot, "v")
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+X_429 = "reconnecting in 59 s (429 too many connections) · 0 tweets/s · tweets 0 · control 0 · rejected 0 · duplicates 0"
+
+
+@pytest.mark.parametrize("keys", [(), ("i",)], ids=["bar", "status-screen"])
+def test_collector_in_backoff(snap_compare, make_app: MakeApp, reader: FakeReader, keys: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """An X stream in HTTP 429 backoff: the bar keeps the wait and the reason whole at 80
+    columns (QA read `reconnecting in 5…`); `i` shows what it leaves out."""
+    reader.build = lambda w: make_snapshot(w, source="x", collector_detail=X_429, collector_status=f"x · {X_429}")
+
+    async def run_before(pilot):  # type: ignore[no-untyped-def]
+        await _press(pilot, *keys)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_before)

@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 
 from rich.color import ColorSystem
+from rich.text import Text
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -49,7 +50,7 @@ from tweetwatch.tui.palette import topic_color
 from tweetwatch.tui.stream import StreamPanel
 from tweetwatch.tui.messages import KeywordClicked, SnapshotFailed, SnapshotReady
 from tweetwatch.tui.reader import SnapshotReader
-from tweetwatch.tui.statusbar import LinkState, StatusBar
+from tweetwatch.tui.statusbar import LinkState, StatusBar, StatusScreen, full_status
 
 log = logging.getLogger(__name__)
 
@@ -399,6 +400,19 @@ class DashboardApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_full_status(self) -> None:
+        """The status bar with nothing left out: at 80 columns the bar drops its least
+        important parts (the collector's counts, the rejected count, ...)."""
+        if not isinstance(self.screen, StatusScreen):
+            watched = ("snapshot", "link", "paused", "window_s", "refresh_s")
+            self.push_screen(StatusScreen(self._full_status, watch=watched))
+
+    def _full_status(self) -> Text:
+        """Both status bar lines with nothing left out."""
+        return full_status(
+            self.snapshot, self.link, window_s=self.window_s, refresh_s=self.refresh_s, paused=self.paused
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists this app's commands only. Textual's own (Keys, Theme, Maximize,

@@ -40,6 +40,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("k",), "k", "drill_down", "Drill into a keyword: trend and recent posts"),
     Command(("z",), "z", "zoom", "Zoom the focused panel (tab moves focus)"),
     Command(("s",), "s", "screenshot", "Save an SVG screenshot to the data directory"),
+    Command(("i",), "i", "full_status", "The status bar in full (what it leaves out)"),
     Command(("question_mark",), "?", "help", "Show this help", palette=False),
     Command(("ctrl+p",), "ctrl+p", "command_palette", "Command palette", palette=False),
 )
