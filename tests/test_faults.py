@@ -277,3 +277,66 @@ def test_raw_forwarder_waits_for_a_restarted_server_to_load(tmp_path: Path) -> N
         assert client.xlen("{loading}:raw") == 3000  # every line once: none lost, none appended twice
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+@pytest.mark.parametrize("fault", ["killed", "hung"])
+@pytest.mark.parametrize("command", ["run", "collect"])
+def test_stopping_while_redis_is_away_names_what_was_not_written(tmp_path: Path, command: str, fault: str) -> None:
+    """Redis SIGKILLed or SIGSTOPped (hung: every call waits out the socket timeout), then the
+    user quits (`q`) or stops (SIGTERM). Both commands wait the same bounded drain, say what
+    they wait for while it lasts, then name the tweets not written and exit 3. Regression:
+    `tweetwatch` (run) exited 0 and printed nothing, after 11 s (killed) or 26 s (hung) of a
+    blank terminal; `collect` with a hung Redis exited 1 after 30 s."""
+    from test_terminal import read_until, spawn_in_pty
+
+    from tweetwatch.cli import STOP_GRACE_S
+
+    server = RedisServer(tmp_path)
+    server.start()
+    assert server.proc is not None
+    env = env_for(tmp_path / "state")
+    env["TERM"] = "xterm-256color"
+    args = [sys.executable, "-m", "tweetwatch", *(["collect"] if command == "collect" else []),
+            "--source", "demo", "--demo-rate", "50", "--redis", server.url, "--namespace", "away"]
+    master = -1
+    if command == "run":
+        proc, master = spawn_in_pty(args, env)
+    else:
+        proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        if master >= 0:
+            assert b"counters" in read_until(master, b"counters", 30)
+        time.sleep(2)  # posts counted and written
+        server.proc.send_signal(signal.SIGKILL if fault == "killed" else signal.SIGSTOP)
+        time.sleep(2)  # and more held in memory
+        started = time.monotonic()
+        if master >= 0:
+            os.write(master, b"q")
+            shown = read_until(master, b"tweetwatch: stopping:", 5)  # within seconds, not a blank terminal
+            assert b"tweetwatch: stopping:" in shown, shown[-2000:]
+            while proc.poll() is None and time.monotonic() - started < 60:
+                shown += read_until(master, b"\x00never", 0.3)
+            output = shown[shown.index(b"\x1b[?1049l"):]  # after the dashboard left the screen
+        else:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.stderr is not None
+            output = proc.stderr.read()
+            proc.wait(60)
+        took = time.monotonic() - started
+    finally:
+        if fault == "hung" and server.proc.poll() is None:
+            server.proc.send_signal(signal.SIGCONT)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if master >= 0:
+            os.close(master)
+        server.stop()
+    text = output.decode("utf-8", "replace").replace("\r", "")
+    assert proc.returncode == 3, text
+    assert took < STOP_GRACE_S + 4, f"{took:.1f} s: {text}"
+    assert "tweetwatch: stopping: " in text  # what it waits for
+    not_written = [line for line in text.splitlines() if " tweets not written: Redis stayed unreachable (" in line]
+    assert len(not_written) == 1 and not_written[0].startswith("tweetwatch: stopping with "), text
+    assert "Traceback" not in text

@@ -7,6 +7,7 @@ Every failure the user can cause or fix ends as one line on stderr and a non-zer
 from __future__ import annotations
 
 import argparse
+import asyncio
 import errno
 import json
 import logging
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tweetwatch import __version__
 from tweetwatch.config import DEMO_NAMESPACE, SOURCES, Settings, format_duration, resolve
@@ -36,6 +37,11 @@ from tweetwatch.store.redis_store import UNKNOWN_SOURCE, Store, open_client
 from tweetwatch.store.snapshot import Snapshot
 from tweetwatch.sources.base import Source, label_of
 
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from tweetwatch.pipeline.collector import Collector
+
 log = logging.getLogger("tweetwatch")
 
 COMMANDS = ("run", "collect", "dashboard", "summary", "reset", "replay", "rules", "process", "export")
@@ -49,8 +55,11 @@ HANGUP_GRACE_S = 10.0
 TERMINAL_CHECK_S = 1.0
 """How often the dashboard checks that its terminal is still there (see `watch_terminal`)."""
 STOP_GRACE_S = 20.0
-"""After a stop request, how long `collect` waits for the collector to write what it holds
-(it gives an unreachable Redis DRAIN_GRACE_S of that) before it exits anyway."""
+"""After a stop request, how long `collect` and `run` wait for the collector to write what it
+holds (it gives an unreachable Redis DRAIN_GRACE_S of that, plus a socket timeout for a hung
+one) before they exit anyway."""
+DRAIN_NOTICE_S = 1.0
+"""A stop that takes longer than this (Redis away) says on stderr what it waits for."""
 
 
 # --- argument parsing ---------------------------------------------------------------------
@@ -443,6 +452,7 @@ def _collect(settings: Settings, source: Source, stop: threading.Event) -> int:
 
     backend = connect(settings, "collector", wait=True, stop=stop)
     lease: CollectorLease | None = None
+    collector: Collector | None = None
     try:
         lease = _lease(backend, source, required=True)
         status = _status_printer()
@@ -457,19 +467,41 @@ def _collect(settings: Settings, source: Source, stop: threading.Event) -> int:
                 pass
         except KeyboardInterrupt:
             status("stopping; writing what was collected (ctrl+c again to abort)")
-        collector.stop()
-        if not collector.wait(STOP_GRACE_S):
-            raise TweetwatchError(f"the collector did not finish within {STOP_GRACE_S:.0f} s of the stop; "
-                                  f"{collector.stats.unwritten_tweets:,} tweets not written")
-        if collector.error is not None:
-            raise collector.error
-        if collector.stats.unwritten_tweets:
-            raise StoreUnavailable(
-                f"{collector.stats.unwritten_tweets:,} tweets could not be written: {collector.stats.last_error}"
-            )
+        _drain(collector, notify=status)
         return 0
     finally:
-        _release(backend, lease)
+        _release(backend, None if _redis_lost(collector) else lease)
+
+
+def _drain(collector: Collector, notify: Callable[[str], None]) -> None:
+    """Stop `collector` and wait (at most STOP_GRACE_S) for it to write what it holds; a wait
+    longer than DRAIN_NOTICE_S is said through `notify`. Raises the collector's error, or
+    StoreUnavailable (exit 3) when Redis stayed unreachable with tweets not written.
+    `collect` and `run` both stop their collector here."""
+    collector.stop()
+    finished = collector.wait(DRAIN_NOTICE_S)
+    if not finished:
+        held = collector.stats.unwritten_tweets
+        waiting = f"writing {held:,} held tweets to Redis" if held else "waiting for the collector to write what it holds"
+        notify(f"stopping: {waiting} (at most {STOP_GRACE_S - DRAIN_NOTICE_S:.0f} s more)")
+        finished = collector.wait(STOP_GRACE_S - DRAIN_NOTICE_S)
+    stats = collector.stats
+    if finished and collector.error is not None:
+        raise collector.error
+    if stats.unwritten_tweets and (finished or stats.last_error):  # unfinished: a hung Redis holds the writer
+        reason = f" ({stats.last_error})" if stats.last_error else ""
+        raise StoreUnavailable(f"stopping with {stats.unwritten_tweets:,} tweets not written: "
+                               f"Redis stayed unreachable{reason}")
+    if not finished:
+        raise TweetwatchError(f"the collector did not finish within {STOP_GRACE_S:.0f} s of the stop; "
+                              f"{stats.unwritten_tweets:,} tweets not written")
+
+
+def _redis_lost(collector: Collector | None) -> bool:
+    """Whether `collector` stopped holding tweets Redis never took (see `_drain`). Its lease is
+    then left to expire (15 s; at once for a successor on this host): releasing it would wait
+    out another socket timeout on a hung server, and fail on a dead one."""
+    return collector is not None and collector.stats.unwritten_tweets > 0 and bool(collector.stats.last_error)
 
 
 def _checked_name(what: str, value: str) -> str:
@@ -671,14 +703,18 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
                            colors=settings.colors, ascii_only=settings.ascii,
                            screenshot_dir=settings.data_dir / "screenshots")
 
-        def stop_collector() -> None:
+        def stop_collector() -> None:  # the screen is left: stderr is the terminal's again
             if collector is not None:
-                collector.stop()
-                collector.wait(10)
+                _drain(collector, notify=_status_printer())
 
-        def finish() -> None:
-            stop_collector()
-            _release(backend, lease)
+        def finish() -> None:  # the hangup watchdog's way out: log, never raise
+            try:
+                if collector is not None:
+                    _drain(collector, notify=log.warning)
+            except TweetwatchError as exc:
+                log.error("%s", exc)
+            finally:
+                _release(backend, None if _redis_lost(collector) else lease)
 
         def request_exit(signum: int) -> None:
             loop = getattr(app, "_loop", None)
@@ -693,15 +729,24 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
                              daemon=True, name="terminal-watch").start()
         with _stop_signals(request_exit):
             try:
-                app.run(mouse=settings.mouse)
+                _run_app(app, settings.mouse, then=stop_collector)
             finally:
                 closed.set()
-        stop_collector()
-        if collector is not None and collector.error is not None:
-            raise collector.error
         return 0
     finally:
-        _release(backend, lease)
+        _release(backend, None if _redis_lost(collector) else lease)
+
+
+def _run_app(app: App[object], mouse: bool, then: Callable[[], None]) -> None:
+    """`app.run()`, calling `then` as soon as the app has left the screen: before asyncio.run
+    waits for the app's thread workers, which a read in flight on a hung Redis holds for up
+    to its socket timeout. The collector's drain runs meanwhile, and says what it waits for."""
+
+    async def run() -> None:
+        await app.run_async(mouse=mouse)
+        then()
+
+    asyncio.run(run())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

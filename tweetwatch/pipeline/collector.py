@@ -286,6 +286,7 @@ class Collector:
                         log.error(
                             "stopping with %d tweets not written: Redis stayed unreachable",
                             self.stats.unwritten_tweets,
+                            extra=RAISED,  # the command stopping it says so (cli._drain)
                         )
                         break
                 if done and self._redis_down:
