@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -84,5 +85,70 @@ def test_disk_full(tmp_path: Path) -> None:
         wrapped = ArchivingSource(ListSource(big), archive)
         assert list(wrapped.lines(threading.Event())) == big
         assert "archive paused" in archive.error and "No space" in archive.error
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_archiving_resumes_once_the_directory_is_usable_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A write error pauses archiving; the first line after `retry_every_s` tries again, and
+    archiving resumes, logged once with the lines lost. Regression: paused for the rest of the
+    run (0 of 592 lines archived after the disk had space again). Something root cannot write
+    either: the archive directory's parent is a regular file, until it is replaced by a directory."""
+    parent = tmp_path / "parent"
+    parent.write_text("not a directory")
+    archive = Archive(parent / "archive", "test", flush_every_s=0, retry_every_s=0.3)
+    lines = lines_of(30)
+    with caplog.at_level("INFO", logger="tweetwatch.sources.archive"):
+        for line in lines[:10]:
+            archive.write(line)
+        assert "archive paused" in archive.error and "Not a directory" in archive.error
+        parent.unlink()
+        parent.mkdir()
+        for line in lines[10:20]:  # within the back-off: not archived
+            archive.write(line)
+        assert archive.error
+        time.sleep(0.35)
+        for line in lines[20:]:
+            archive.write(line)
+        assert archive.error == ""
+        archive.close()
+    assert read_back(archive.files) == lines[20:]
+    paused = [r.getMessage() for r in caplog.records if "archive paused" in r.getMessage()]
+    resumed = [r.getMessage() for r in caplog.records if "archive resumed" in r.getMessage()]
+    assert len(paused) == 1  # not once per line or retry
+    assert len(resumed) == 1 and "20 lines were not archived" in resumed[0], resumed
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("mount") is None, reason="needs root to mount a tmpfs")
+def test_a_full_disk_freed_again_resumes_archiving_without_leaving_empty_files(tmp_path: Path) -> None:
+    mount_point = tmp_path / f"full-{uuid.uuid4().hex[:6]}"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        filler = mount_point / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"\0" * 4096):  # the whole tmpfs
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        archive = Archive(mount_point / "archive", "test", flush_every_s=0, retry_every_s=0.05)
+        lines = [os.urandom(200).hex().encode() for _ in range(20)]
+        for line in lines[:10]:  # each a retry
+            archive.write(line)
+            time.sleep(0.06)
+        assert "No space" in archive.error
+        assert list(mount_point.rglob("*.gz")) == []  # not an empty file per retry
+        filler.unlink()
+        time.sleep(0.06)
+        for line in lines[10:]:
+            archive.write(line)
+        assert archive.error == ""
+        archive.close()
+        assert read_back(archive.files) == lines[10:]
     finally:
         subprocess.run(["umount", str(mount_point)], check=False)
