@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tweetwatch import __version__
 from tweetwatch.config import DEMO_NAMESPACE, SOURCES, Settings, format_duration, resolve
@@ -737,7 +737,7 @@ def cmd_dashboard(settings: Settings, with_collector: bool) -> int:
         _release(backend, None if _redis_lost(collector) else lease)
 
 
-def _run_app(app: App[object], mouse: bool, then: Callable[[], None]) -> None:
+def _run_app(app: App[Any], mouse: bool, then: Callable[[], None]) -> None:
     """`app.run()`, calling `then` as soon as the app has left the screen: before asyncio.run
     waits for the app's thread workers, which a read in flight on a hung Redis holds for up
     to its socket timeout. The collector's drain runs meanwhile, and says what it waits for."""
