@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,21 +73,28 @@ def test_unusable_directory_pauses_archiving_but_not_counting(tmp_path: Path) ->
     assert "archive paused" in wrapped.state
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("mount") is None, reason="needs root to mount a tmpfs")
-def test_disk_full(tmp_path: Path) -> None:
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs (root only), unmounted afterwards."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root to mount a tmpfs")
     mount_point = tmp_path / f"full-{uuid.uuid4().hex[:6]}"
     mount_point.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
                       capture_output=True).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     try:
-        archive = Archive(mount_point, "test")
-        big = [os.urandom(3000).hex().encode() for _ in range(200)]  # incompressible: fills 64 KiB
-        wrapped = ArchivingSource(ListSource(big), archive)
-        assert list(wrapped.lines(threading.Event())) == big
-        assert "archive paused" in archive.error and "No space" in archive.error
+        yield mount_point
     finally:
         subprocess.run(["umount", str(mount_point)], check=False)
+
+
+def test_disk_full(small_disk: Path) -> None:
+    archive = Archive(small_disk, "test")
+    big = [os.urandom(3000).hex().encode() for _ in range(200)]  # incompressible: fills 64 KiB
+    wrapped = ArchivingSource(ListSource(big), archive)
+    assert list(wrapped.lines(threading.Event())) == big
+    assert "archive paused" in archive.error and "No space" in archive.error
 
 
 def test_archiving_resumes_once_the_directory_is_usable_again(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -119,36 +127,27 @@ def test_archiving_resumes_once_the_directory_is_usable_again(tmp_path: Path, ca
     assert len(resumed) == 1 and "20 lines were not archived" in resumed[0], resumed
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("mount") is None, reason="needs root to mount a tmpfs")
-def test_a_full_disk_freed_again_resumes_archiving_without_leaving_empty_files(tmp_path: Path) -> None:
-    mount_point = tmp_path / f"full-{uuid.uuid4().hex[:6]}"
-    mount_point.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
+def test_a_full_disk_freed_again_resumes_archiving_without_leaving_empty_files(small_disk: Path) -> None:
+    filler = small_disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
     try:
-        filler = mount_point / "filler"
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-        try:
-            while os.write(fd, b"\0" * 4096):  # the whole tmpfs
-                pass
-        except OSError:
+        while os.write(fd, b"\0" * 4096):  # the whole tmpfs
             pass
-        finally:
-            os.close(fd)
-        archive = Archive(mount_point / "archive", "test", flush_every_s=0, retry_every_s=0.05)
-        lines = [os.urandom(200).hex().encode() for _ in range(20)]
-        for line in lines[:10]:  # each a retry
-            archive.write(line)
-            time.sleep(0.06)
-        assert "No space" in archive.error
-        assert list(mount_point.rglob("*.gz")) == []  # not an empty file per retry
-        filler.unlink()
-        time.sleep(0.06)
-        for line in lines[10:]:
-            archive.write(line)
-        assert archive.error == ""
-        archive.close()
-        assert read_back(archive.files) == lines[10:]
+    except OSError:
+        pass
     finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
+        os.close(fd)
+    archive = Archive(small_disk / "archive", "test", flush_every_s=0, retry_every_s=0.05)
+    lines = [os.urandom(200).hex().encode() for _ in range(20)]
+    for line in lines[:10]:  # each a retry
+        archive.write(line)
+        time.sleep(0.06)
+    assert "No space" in archive.error
+    assert list(small_disk.rglob("*.gz")) == []  # not an empty file per retry
+    filler.unlink()
+    time.sleep(0.06)
+    for line in lines[10:]:
+        archive.write(line)
+    assert archive.error == ""
+    archive.close()
+    assert read_back(archive.files) == lines[10:]

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,35 @@ def worker(server_url: str, namespace: str, consumer: str, *extra: str) -> subpr
         [sys.executable, "-m", "tweetwatch", "process", "--redis", server_url, "--namespace", namespace,
          "--consumer", consumer, "--claim-idle", "1", *extra],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def demo_lines(tmp_path: Path, limit: int) -> list[bytes]:
+    posts = tmp_path / "demo.jsonl"
+    write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=limit))
+    return posts.read_bytes().splitlines()
+
+
+def recorded_namespace(server_url: str, namespace: str, client_name: str) -> Store:
+    """The namespace with the topics recorded, as a forwarder leaves it."""
+    store = Store(open_client(server_url, client_name), namespace)
+    store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+    return store
+
+
+@contextmanager
+def idle_exiting_worker(server_url: str, namespace: str) -> Iterator[tuple[Processor, threading.Thread]]:
+    """A `--exit-when-idle` worker running in a thread; stopped at the end if still there."""
+    worker_store = Store(open_client(server_url, "w1"), namespace)
+    worker = Processor(worker_store, RawStream(worker_store), group="g", consumer="w1",
+                       exit_when_idle=True, sentiment=False)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,))
+    thread.start()
+    try:
+        yield worker, thread
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 def test_workers_match_direct_collect_even_after_sigkill(server_url: str, namespace: str, tmp_path: Path,
@@ -105,25 +136,14 @@ def test_a_worker_told_to_exit_when_idle_waits_for_a_collector_first(server_url:
                                                                      tmp_path: Path) -> None:
     """Workers started before `collect --raw-only` exited after 2 s with nothing read (retest:
     three of them left 59,764 lines unprocessed): waiting for topics is not being idle."""
-    worker_store = Store(open_client(server_url, "w1"), namespace)
-    worker = Processor(worker_store, RawStream(worker_store), group="g", consumer="w1",
-                       exit_when_idle=True, sentiment=False)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,))
-    thread.start()
-    try:
+    with idle_exiting_worker(server_url, namespace) as (worker, thread):
         time.sleep(3)  # past three idle rounds
         assert thread.is_alive() and worker.stats.state.startswith("waiting for a collector")
-        posts = tmp_path / "demo.jsonl"
-        write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=100))
-        store = Store(open_client(server_url, "test"), namespace)
-        store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
-        RawStream(store).append(posts.read_bytes().splitlines())
+        lines = demo_lines(tmp_path, 100)
+        store = recorded_namespace(server_url, namespace, "test")
+        RawStream(store).append(lines)
         thread.join(timeout=30)
         assert not thread.is_alive() and worker.stats.tweets == 100
-    finally:
-        stop.set()
-        thread.join(timeout=10)
 
 
 def test_a_worker_told_to_exit_when_idle_waits_out_a_lull_of_a_running_forwarder(
@@ -131,31 +151,22 @@ def test_a_worker_told_to_exit_when_idle_waits_out_a_lull_of_a_running_forwarder
     """A 10 s lull in a `--speed 1` replay: the workers left after 1.5 s of it, and the rest of
     the file was never counted (QA: 20 of 40). The forwarder holds its lease through a lull;
     workers wait for it to let it go, then for the lines it sent just before."""
-    posts = tmp_path / "demo.jsonl"
-    write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=40))
-    lines = posts.read_bytes().splitlines()
+    lines = demo_lines(tmp_path, 40)
     store = Store(open_client(server_url, "forwarder"), namespace)
     lease = CollectorLease(store, "replay")
     lease.acquire()
     store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
     raw = RawStream(store)
     raw.append(lines[:20])
-    worker_store = Store(open_client(server_url, "w1"), namespace)
-    worker = Processor(worker_store, RawStream(worker_store), group="g", consumer="w1",
-                       exit_when_idle=True, sentiment=False)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,))
-    thread.start()
     try:
-        time.sleep(4)  # past three idle rounds
-        assert thread.is_alive() and worker.stats.tweets == 20
-        raw.append(lines[20:])
-        lease.release()  # at once: the worker must still read what was sent before
-        thread.join(timeout=30)
-        assert not thread.is_alive() and worker.stats.tweets == 40
+        with idle_exiting_worker(server_url, namespace) as (worker, thread):
+            time.sleep(4)  # past three idle rounds
+            assert thread.is_alive() and worker.stats.tweets == 20
+            raw.append(lines[20:])
+            lease.release()  # at once: the worker must still read what was sent before
+            thread.join(timeout=30)
+            assert not thread.is_alive() and worker.stats.tweets == 40
     finally:
-        stop.set()
-        thread.join(timeout=10)
         lease.release()
 
 
@@ -165,12 +176,9 @@ def test_two_workers_counting_the_same_post_at_once_count_it_once(server_url: st
     whose two copies two workers count at the same time: both checked the `seen` sets before
     either wrote, and both counted it (QA: 74,475 posts for 73,680 with two workers). The
     second write now finds it counted, and that worker counts its batch again without it."""
-    posts = tmp_path / "demo.jsonl"
-    write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=200))
-    lines = posts.read_bytes().splitlines()
+    lines = demo_lines(tmp_path, 200)
     first, second = lines[:100], lines[100:] + lines[40:60]  # 20 posts in both batches
-    store = Store(open_client(server_url, "test"), namespace)
-    store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+    store = recorded_namespace(server_url, namespace, "test")
     raw = RawStream(store)
     raw.append(first)
     raw.append(second)
@@ -210,11 +218,8 @@ def test_a_worker_stalled_after_taking_its_batch_does_not_count_it_again(
     control lines carry no id, so the dedupe by id could not save a second count. Two live
     workers given one --consumer name too: the claimer bumps the fence they share and writes
     with its new value (it bumped it and then could not write its own claim, for good)."""
-    posts = tmp_path / "demo.jsonl"
-    write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=300))
-    lines = posts.read_bytes().splitlines() + [b'{"limit":{"track":%d}}' % n for n in range(50)]
-    store = Store(open_client(server_url, "test"), namespace)
-    store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+    lines = demo_lines(tmp_path, 300) + [b'{"limit":{"track":%d}}' % n for n in range(50)]
+    store = recorded_namespace(server_url, namespace, "test")
     raw = RawStream(store)
     raw.append(lines)
 
@@ -252,11 +257,8 @@ def test_a_worker_restarted_under_its_name_counts_what_its_last_run_left_pending
     a batch and starts again under the same name. Its claim of the batch bumped its own fence,
     read just before, so its write was refused, every time: the batch was never counted and
     `--exit-when-idle` never exited (QA: 5,000 of 100,000 lost, a hang)."""
-    posts = tmp_path / "demo.jsonl"
-    write_lines(posts, virtual_time_source(TOPICS, rate=500, seed=11, limit=300))
-    lines = posts.read_bytes().splitlines() + [b'{"limit":{"track":%d}}' % n for n in range(20)]
-    store = Store(open_client(server_url, "test"), namespace)
-    store.write_meta(tuple(Topic(name, tuple(words)) for name, words in TOPICS), "replay", is_demo=False)
+    lines = demo_lines(tmp_path, 300) + [b'{"limit":{"track":%d}}' % n for n in range(20)]
+    store = recorded_namespace(server_url, namespace, "test")
     raw = RawStream(store)
     raw.append(lines)
 
