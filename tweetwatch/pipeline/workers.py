@@ -290,9 +290,9 @@ class Processor:
         return self._meta is not None and collector_running(self.store, self._meta.source)
 
     def _wait_for_redis(self, exc: StoreUnavailable, stop: threading.Event) -> None:
-        if not self.stats.state.startswith("redis unreachable"):
+        if not self.stats.state.startswith(exc.state):
             log.warning("%s; retrying", exc)
-        self.stats.state = f"redis unreachable: {exc}"
+        self.stats.state = f"{exc.state}: {exc}"
         stop.wait(1.0)
 
     def status_line(self) -> str:
