@@ -12,6 +12,7 @@ A stale socket or pid file left by `kill -9` is detected and cleaned up.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import signal
@@ -21,10 +22,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tweetwatch.errors import StoreUnavailable
+from tweetwatch.errors import StoreLoading, StoreUnavailable
 from tweetwatch.sanitize import clean_text
 
+log = logging.getLogger(__name__)
+
 STARTUP_TIMEOUT_S = 10.0
+LOADING_TIMEOUT_S = 600.0
+"""Longest wait for a server loading its data (a few GB of AOF); it is not hung meanwhile."""
 MIN_FREE_BYTES = 8 << 20
 """The server is not started with less free space than this for its data: with `appendfsync
 always` it exits at its first short write, and restarting it each second changes nothing
@@ -60,7 +65,10 @@ class EmbeddedServer:
         os.chmod(self.state_dir, 0o700)
         with open(self.state_dir / "server.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            if _answers(self.socket_path):  # serving, or loading its data (then the caller waits)
+            state = _probe(self.socket_path)
+            if state is LOADING:
+                state = self._wait_while_loading()
+            if state is SERVING:
                 return
             self._clean_stale()
             self._start()
@@ -134,11 +142,34 @@ class EmbeddedServer:
                     f"embedded server exited at start (code {process.returncode}){self._last_words()}; "
                     f"see {self.data_dir / 'valkey.log'}"
                 )
-            if _answers(self.socket_path):
+            state = _probe(self.socket_path)
+            if state is LOADING:
+                state = self._wait_while_loading()
+            if state is SERVING:
                 return
             time.sleep(0.02)
         process.kill()
         raise StoreUnavailable("embedded server did not start within 10 s")
+
+    def _wait_while_loading(self) -> str | None:
+        """Wait while the server answers LOADING: after a restart it reads its data set,
+        which takes a while when it is large. It is up, not hung: killing it and starting
+        another would only load the same data again (and a second process attaching must
+        not do that to the first one's server). Returns the state it left LOADING for."""
+        started = time.monotonic()
+        told = False
+        while (state := _probe(self.socket_path)) is LOADING:
+            waited = time.monotonic() - started
+            if waited > LOADING_TIMEOUT_S:
+                raise StoreLoading(
+                    f"the embedded server is still loading its data after {waited:.0f} s; "
+                    f"see {self.data_dir / 'valkey.log'}"
+                )
+            if not told and waited > 1.0:
+                log.warning("the embedded server is loading its data (%s); waiting", self.data_dir)
+                told = True
+            time.sleep(0.05)
+        return state
 
     def _last_words(self) -> str:
         """`: <the server's last warning>` from the end of its log, if it left one."""
@@ -194,21 +225,26 @@ def _send_shutdown(path: Path) -> None:
             pass
 
 
-def _answers(path: Path) -> bool:
-    """Whether a server answers PING on the socket: PONG, or LOADING while it reads a large
-    data set after a restart. A loading server is up, not hung: it must not be killed and
-    started again (which loads the same data again), and a later process attaches to it and
-    waits, as connecting to any loading server does (`StoreLoading`)."""
+SERVING = "serving"
+LOADING = "loading"
+
+
+def _probe(path: Path) -> str | None:
+    """How a server answers PING on the socket: SERVING (PONG), LOADING (reading its data
+    after a restart), or None (no server, or not answering)."""
     if not path.exists():
-        return False
+        return None
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(1.0)
             sock.connect(str(path))
             sock.sendall(b"*1\r\n$4\r\nPING\r\n")
-            return sock.recv(64).startswith((b"+PONG", b"-LOADING"))
+            reply = sock.recv(64)
     except OSError:
-        return False
+        return None
+    if reply.startswith(b"+PONG"):
+        return SERVING
+    return LOADING if reply.startswith(b"-LOADING") else None
 
 
 def _pid_alive(pid: int) -> bool:
