@@ -108,8 +108,8 @@ def stall(seconds: float) -> Step:
     return Step("stall", seconds)
 
 
-def status(code: int, body: dict[str, Any] | None = None) -> Step:
-    return Step("status", (code, body))
+def status(code: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Step:
+    return Step("status", (code, body, headers or {}))
 
 
 def operational_disconnect() -> Step:
@@ -230,11 +230,14 @@ class FakeXApi:
             return self._stream(h, script)
         return self._json(h, 404, {"title": "Not Found Error", "detail": f"no route {parts.path}"})
 
-    def _json(self, h: BaseHTTPRequestHandler, code: int, doc: dict[str, Any]) -> None:
+    def _json(self, h: BaseHTTPRequestHandler, code: int, doc: dict[str, Any],
+              headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(doc).encode()
         h.send_response(code)
         h.send_header("Content-Type", "application/json; charset=utf-8")
         h.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            h.send_header(name, value)
         h.end_headers()
         h.wfile.write(payload)
 
@@ -300,10 +303,10 @@ class FakeXApi:
     def _stream(self, h: BaseHTTPRequestHandler, script: list[Step]) -> None:
         first = script[0] if script else None
         if first is not None and first.kind == "status":
-            code, body = first.value
+            code, body, headers = first.value
             default = TOO_MANY_CONNECTIONS if code == 429 else FORBIDDEN if code == 403 else UNAUTHORIZED \
                 if code == 401 else {"title": "Service Unavailable", "status": code}
-            return self._json(h, code, body or default)
+            return self._json(h, code, body or default, headers)
         h.send_response(200)
         h.send_header("Content-Type", "application/json; charset=utf-8")
         h.send_header("Transfer-Encoding", "chunked")

@@ -262,6 +262,19 @@ def test_429_backs_off_says_so_and_recovers(api: FakeXApi, tmp_path: Path, kind:
     assert any(s.startswith("connected") for s in source.history[-3:])
 
 
+@pytest.mark.parametrize("header", ["x-rate-limit-reset", "retry-after"])
+def test_429_waits_for_the_reset_x_gives(api: FakeXApi, tmp_path: Path, header: str) -> None:
+    """X says when its limit resets; trying again before that only meets another 429."""
+    value = str(int(time.time()) + 250) if header == "x-rate-limit-reset" else "250"
+    api.connections = [[status(429, None, {header: value})], [post(1, "trump back", ["trump"]), hold()]]
+    source = make_source(api, tmp_path)  # every wait scaled by 0.01: 250 s -> 2.5 s, not 60 s -> 0.6 s
+    assert read_until(source, lambda got: len(got) == 1) == api.sent_lines
+    first, second = (r.at for r in api.stream_requests())
+    assert second - first >= 2.3
+    waits = [s for s in source.history if s.startswith("reconnecting in")]
+    assert len(waits) == 1 and "X resets the limit in 2" in waits[0], waits
+
+
 @pytest.mark.parametrize("code, words", [
     (401, ["401 Unauthorized", "X_BEARER_TOKEN", "--bearer-token-file"]),
     (403, ["403 Forbidden", "Pro or Enterprise", "client-not-enrolled"]),

@@ -10,7 +10,9 @@ Connection policy (X's "handling disconnections" guide, the schedule tweepy impl
 * network errors, stalls, streams the server closed, `operational-disconnect` lines:
   reconnect after a linear backoff, 0.25 s more each attempt, at most 16 s;
 * HTTP errors (5xx and other unexpected statuses): exponential, 5 s doubling to 320 s;
-* 429 (rate limit, TooManyConnections): exponential from 60 s, at most 320 s;
+* 429 (rate limit, TooManyConnections): exponential from 60 s, at most 320 s, and never
+  before the time X gives for the limit's reset (`x-rate-limit-reset`, or `Retry-After`;
+  at most 15 min ahead): another attempt before it only meets another 429;
 * 401/403/404: stop at once with one line that names what to fix; no retry loop.
 
 A stall is no byte (not even a keep-alive `\\r\\n`, which X sends every ~20 s) for
@@ -66,6 +68,8 @@ USER_FIELDS = ("username", "name")
 NETWORK_STEP_S, NETWORK_MAX_S = 0.25, 16.0
 HTTP_START_S, HTTP_MAX_S = 5.0, 320.0
 RATE_LIMIT_START_S = 60.0
+RATE_LIMIT_WINDOW_S = 900.0
+"""X's rate-limit windows are 15 minutes: a reset time X gives further ahead is not believed."""
 
 TOKEN_HELP = "set X_BEARER_TOKEN (or TWITTER_BEARER_TOKEN) or --bearer-token-file PATH"
 
@@ -117,12 +121,33 @@ def _default_state_dir() -> Path:
 
 
 class Retry(Exception):
-    """A failure worth another attempt after a backoff of the given kind."""
+    """A failure worth another attempt after a backoff of the given kind (and not before
+    `not_before_s` seconds, when X said when to come back)."""
 
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: str, reason: str, not_before_s: float = 0.0) -> None:
         super().__init__(reason)
         self.kind = kind  # "network" | "http" | "rate"
         self.reason = reason
+        self.not_before_s = not_before_s
+
+
+def _reset_in_s(response: requests.Response | None) -> float:
+    """Seconds until X's rate limit resets, from the response's `x-rate-limit-reset` (epoch
+    seconds) or `Retry-After` (seconds); 0 when it says neither (or something unreadable),
+    at most one rate-limit window."""
+    if response is None:
+        return 0.0
+    headers = response.headers
+    try:
+        if "x-rate-limit-reset" in headers:
+            wait = float(headers["x-rate-limit-reset"]) - time.time()
+        elif "retry-after" in headers:
+            wait = float(headers["retry-after"])
+        else:
+            return 0.0
+    except ValueError:  # an HTTP date in Retry-After, or garbage: X sends seconds
+        return 0.0
+    return min(max(wait, 0.0), RATE_LIMIT_WINDOW_S) if wait == wait else 0.0  # NaN
 
 
 def _detail(response: requests.Response | None, limit: int = 160) -> str:
@@ -165,9 +190,11 @@ def http_failure(status: int, response: requests.Response | None, token: Secret,
         return UsageError(f"no X filtered-stream endpoint at {mask_url(api_url)} (404 Not Found): check --x-api-url")
     if status == 429:
         text = response.text if response is not None else ""
+        reset_s = _reset_in_s(response)
+        resets = f"; X resets the limit in {reset_s:.0f} s" if reset_s >= 1 else ""
         if "TooManyConnections" in text:
-            return Retry("rate", "429 too many connections: another client is using this app's stream")
-        return Retry("rate", f"429 rate limited{said}")
+            return Retry("rate", f"429 too many connections: another client is using this app's stream{resets}", reset_s)
+        return Retry("rate", f"429 rate limited{said}{resets}", reset_s)
     return Retry("http", f"HTTP {status}{said}")
 
 
@@ -530,7 +557,7 @@ class _Runner:
                 if not isinstance(outcome, Retry):
                     log.error("X stream: unexpected %s: %s", type(outcome).__name__, outcome)
                     outcome = Retry("network", type(outcome).__name__)
-                wait = self.backoff.next(outcome.kind)
+                wait = max(self.backoff.next(outcome.kind), outcome.not_before_s * self.backoff.scale)
                 log.warning("X stream: %s; reconnecting in %.1f s", outcome.reason, wait)
                 source._set("reconnecting", outcome.reason, until=time.monotonic() + wait)
                 self.closing.wait(wait)
