@@ -17,7 +17,8 @@ REAL_DATA = REPO.parent / "shared" / "data" / "real"
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
             state_dir: Path | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
     """Run `python -m tweetwatch ARGS` as a real process (`stdin`: bytes for its standard input)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TWEETWATCH_", "REDIS_URL"))}
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("TWEETWATCH_", "REDIS_URL")) or k == "TWEETWATCH_PURE_PYTHON"}
     full_env["TWEETWATCH_CONFIG"] = str(FIXTURES / "empty-config.toml")
     if state_dir is not None:
         full_env["TWEETWATCH_STATE_DIR"] = str(state_dir)

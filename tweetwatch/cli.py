@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from tweetwatch import __version__
+from tweetwatch import __version__, native
 from tweetwatch.config import DEMO_NAMESPACE, SOURCES, Settings, format_duration, resolve
 from tweetwatch.errors import StoreRefused, StoreUnavailable, TweetwatchError, UsageError
 from tweetwatch.store.cluster import route_of
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Watch a live stream of posts in your terminal: topic counts, keywords and rates.",
         epilog="Without a command, tweetwatch runs the collector and the dashboard together (run).",
     )
-    parser.add_argument("--version", action="version", version=f"tweetwatch {__version__}")
+    parser.add_argument("--version", action="version", version=f"tweetwatch {__version__} ({native.status()})")
     _shared_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     helps = {
