@@ -36,6 +36,17 @@ The scan returns None (the line takes the general path) for:
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#if defined(__GNUC__)
+#define NOINLINE __attribute__((noinline))
+#define HOT_INLINE static inline __attribute__((always_inline)) /* the scanner's small steps */
+#else
+#define NOINLINE
+#define HOT_INLINE static inline
+#endif
 
 enum {
     MAX_DEPTH = 64,  /* X's lines nest about 6 deep; msgspec itself gives up at a few hundred */
@@ -89,8 +100,7 @@ typedef struct {
 
 static inline int is_digit(int c) { return c >= '0' && c <= '9'; }
 
-/* The first byte of the next token (after JSON whitespace), or -1 at the end of the line. */
-static inline int peek(Scan *s)
+static NOINLINE int peek_past_space(Scan *s)
 {
     while (s->p < s->end) {
         unsigned char c = *s->p;
@@ -101,7 +111,16 @@ static inline int peek(Scan *s)
     return -1;
 }
 
-static int literal(Scan *s, const char *word, Py_ssize_t len)
+/* The first byte of the next token (after JSON whitespace), or -1 at the end of the line.
+   Every byte that is not whitespace is above ' '. */
+HOT_INLINE int peek(Scan *s)
+{
+    if (s->p < s->end && *s->p > ' ')
+        return *s->p;
+    return peek_past_space(s);
+}
+
+HOT_INLINE int literal(Scan *s, const char *word, Py_ssize_t len)
 {
     if (s->end - s->p < len || memcmp(s->p, word, (size_t)len) != 0)
         return NOT_HERE;
@@ -211,43 +230,88 @@ static Py_ssize_t utf8_length(const unsigned char *p, const unsigned char *end)
 #undef CONT
 }
 
+/* Past the run of ordinary string bytes at p: the first byte that is a control character
+   (< 0x20), a quote, a backslash or non-ASCII, or `end`. Strings are most of a line, so this
+   goes 16 bytes at a time with SSE2 (every x86-64 has it: a signed byte below 0x20 is a control
+   or non-ASCII byte). `skip_ordinary_tail` takes the rest: the last bytes of the line, or all
+   of them without SSE2. */
+static const unsigned char *skip_ordinary_tail(const unsigned char *p, const unsigned char *end);
+
+static inline const unsigned char *skip_ordinary(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\');
+    while (end - p >= 16) {
+        __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i special = _mm_or_si128(_mm_cmplt_epi8(bytes, space),
+                                       _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, slash)));
+        int mask = _mm_movemask_epi8(special);
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    return skip_ordinary_tail(p, end);
+}
+
+/* 8 bytes at a time where the compiler gives a count of trailing zero bits on a little-endian
+   machine (in `special`, a byte has its high bit set for the first special byte of the word
+   and for none before it: each term flags its own kind of byte, and a borrow only ever runs
+   up from a flagged byte), then one at a time. */
+static NOINLINE const unsigned char *skip_ordinary_tail(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t w, quotes, slashes;
+        memcpy(&w, p, 8);
+        quotes = w ^ (ones * '"');
+        slashes = w ^ (ones * '\\');
+        uint64_t special = (((w - ones * 0x20) & ~w) | ((quotes - ones) & ~quotes) | ((slashes - ones) & ~slashes) | w) & highs;
+        if (special)
+            return p + (__builtin_ctzll(special) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
 enum { STR_ESCAPED = 1, STR_NON_ASCII = 2 };
+
+static int scan_string_rest(Scan *s, const unsigned char *p, const unsigned char *body, Py_ssize_t *len);
 
 /* A JSON string at s->p (its opening quote), validated: on success s->p is past its closing
    quote, *body and *len give the raw bytes between the quotes, and the result is a set of
-   STR_* flags. Ordinary bytes go 8 at a time: a word is ordinary when none of its bytes is a
-   control character (< 0x20), a quote, a backslash or a non-ASCII byte; the test below can
-   only err towards looking at a word byte by byte (each special byte sets its byte's high
-   bit in `t`, for the lowest one without a borrow from below). */
-static int scan_string(Scan *s, const unsigned char **body, Py_ssize_t *len)
+   STR_* flags. The common string, ASCII without escapes, is done here; `scan_string_rest`
+   takes the others from their first escape or non-ASCII byte. */
+static inline int scan_string(Scan *s, const unsigned char **body, Py_ssize_t *len)
 {
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    const unsigned char *p = s->p + 1, *end = s->end;
+    const unsigned char *start = s->p + 1, *p = skip_ordinary(start, s->end);
+    *body = start;
+    if (p < s->end && *p == '"') {
+        *len = p - start;
+        s->p = p + 1;
+        return 0;
+    }
+    return scan_string_rest(s, p, start, len);
+}
+
+static NOINLINE int scan_string_rest(Scan *s, const unsigned char *p, const unsigned char *body, Py_ssize_t *len)
+{
+    const unsigned char *end = s->end;
     int flags = 0;
-    *body = p;
     for (;;) {
-        while (end - p >= 8) {
-            uint64_t w;
-            memcpy(&w, p, 8);
-            uint64_t t = (w - ones * 0x20) | ((w ^ (ones * '"')) - ones) | ((w ^ (ones * '\\')) - ones) | w;
-            if (t & highs)
-                break;
-            p += 8;
-        }
         if (p == end)
             return NOT_HERE; /* unterminated */
-        unsigned c = *p;
         Py_ssize_t n;
-        if (c == '"')
+        if (*p == '"')
             break;
-        if (c >= 0x20 && c < 0x80 && c != '\\') {
-            p++;
-            continue;
-        }
-        if (c == '\\') {
+        if (*p == '\\') {
             n = escape_length(p, end);
             flags |= STR_ESCAPED;
-        } else if (c >= 0x80) {
+        } else if (*p >= 0x80) {
             n = utf8_length(p, end);
             flags |= STR_NON_ASCII;
         } else {
@@ -255,9 +319,9 @@ static int scan_string(Scan *s, const unsigned char **body, Py_ssize_t *len)
         }
         if (n < 0)
             return NOT_HERE;
-        p += n;
+        p = skip_ordinary(p + n, end);
     }
-    *len = p - *body;
+    *len = p - body;
     s->p = p + 1;
     return flags;
 }
@@ -335,7 +399,7 @@ static int skip_value(Scan *s);
 
 /* Opens an object or array (`open` is `{` or `[`): 1 when a member or element follows, 0
    when it was empty (and is closed), -1 when the value is not one or nests too deep. */
-static int open_container(Scan *s, int open, int close)
+HOT_INLINE int open_container(Scan *s, int open, int close)
 {
     if (peek(s) != open || ++s->depth > MAX_DEPTH)
         return NOT_HERE;
@@ -350,7 +414,7 @@ static int open_container(Scan *s, int open, int close)
 
 /* After a member or element: 1 when a comma (so another one) follows, 0 at the closing
    bracket (consumed), -1 otherwise. A trailing comma fails at what follows it. */
-static int next_item(Scan *s, int close)
+HOT_INLINE int next_item(Scan *s, int close)
 {
     int c = peek(s);
     if (c == ',') {
@@ -367,7 +431,7 @@ static int next_item(Scan *s, int close)
 
 /* A member's key and the colon after it. `plain`: refuse a key with an escape (in an object
    of the schema, whose keys are matched byte for byte). */
-static int read_key(Scan *s, const unsigned char **key, Py_ssize_t *len, int plain)
+HOT_INLINE int read_key(Scan *s, const unsigned char **key, Py_ssize_t *len, int plain)
 {
     if (peek(s) != '"')
         return NOT_HERE;
@@ -410,7 +474,7 @@ static int skip_value(Scan *s)
 
 /* 1 when the next value is null (consumed), 0 when it is something else, -1 for a broken
    literal. For the schema's `X | None` fields. */
-static int read_null(Scan *s)
+HOT_INLINE int read_null(Scan *s)
 {
     if (peek(s) != 'n')
         return 0;
@@ -466,7 +530,7 @@ static int read_text(Scan *s, Span *out, int nullable, Py_ssize_t min, Py_ssize_
 #define KEY_IS(key, len, word) ((len) == (Py_ssize_t)sizeof(word) - 1 && memcmp((key), (word), sizeof(word) - 1) == 0)
 
 /* Marks a key of the schema seen; -1 when it was already (a duplicate key, see the top). */
-static inline int first_time(unsigned *seen, unsigned bit)
+HOT_INLINE int first_time(unsigned *seen, unsigned bit)
 {
     if (*seen & bit)
         return NOT_HERE;
@@ -774,6 +838,44 @@ static const Span *included_text(const Line *line, const Span *id)
     return NULL;
 }
 
+static int is_plain_name(const Span *name)
+{
+    if (!name->ascii)
+        return 0;
+    for (Py_ssize_t i = 0; i < name->n; i++)
+        if (name->p[i] <= ' ' || name->p[i] > '~')
+            return 0;
+    return 1;
+}
+
+static int same_ascii_caseless(const Span *a, const Span *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (Py_ssize_t i = 0; i < a->n; i++) {
+        char x = a->p[i], y = b->p[i];
+        if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether `distinct_names(names)` is `names` itself, decided without calling it, in the
+   usual case: when every name is printable ASCII without spaces, `names.fold_name` is ASCII
+   lowercasing (tests/test_native_v2.py pins this down), so the names are distinct when no
+   two are equal ignoring ASCII case. 0 means "ask distinct_names". */
+static int plainly_distinct(const Span *names, int count)
+{
+    for (int i = 0; i < count; i++) {
+        if (!is_plain_name(&names[i]))
+            return 0;
+        for (int j = 0; j < i; j++)
+            if (same_ascii_caseless(&names[i], &names[j]))
+                return 0;
+    }
+    return 1;
+}
+
 /* `tuple(map(attrgetter(...), entries))`, through `distinct_names` when there are several. */
 static PyObject *names_tuple(const Span *names, int count)
 {
@@ -788,7 +890,7 @@ static PyObject *names_tuple(const Span *names, int count)
         }
         PyTuple_SET_ITEM(tuple, i, name);
     }
-    if (count < 2)
+    if (count < 2 || plainly_distinct(names, count))
         return tuple;
     PyObject *distinct = PyObject_CallOneArg(distinct_names, tuple);
     Py_DECREF(tuple);
@@ -912,22 +1014,30 @@ done:
 
 /* ---- the module --------------------------------------------------------------------------- */
 
+static PyObject *tweet_from_bytes(const unsigned char *bytes, Py_ssize_t size)
+{
+    Scan s = {bytes, bytes + size, size, 0, NULL, 0};
+    Line line;
+    memset(&line, 0, offsetof(Line, hashtags));
+    PyObject *result = parse_line(&s, &line) < 0 ? Py_NewRef(Py_None) : build_tweet(&line);
+    PyMem_Free(s.arena);
+    return result;
+}
+
 static PyObject *tweet_from_v2_line(PyObject *module, PyObject *arg)
 {
     if (Tweet == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_v2scan.configure() has not been called");
         return NULL;
     }
+    if (PyBytes_CheckExact(arg))
+        return tweet_from_bytes((const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
     if (PyUnicode_Check(arg)) /* the Python twin takes str too; None lets the general path decide */
         Py_RETURN_NONE;
-    Py_buffer view;
+    Py_buffer view; /* bytearray, memoryview... */
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
         return NULL;
-    Scan s = {view.buf, (const unsigned char *)view.buf + view.len, view.len, 0, NULL, 0};
-    Line line;
-    memset(&line, 0, offsetof(Line, hashtags));
-    PyObject *result = parse_line(&s, &line) < 0 ? Py_NewRef(Py_None) : build_tweet(&line);
-    PyMem_Free(s.arena);
+    PyObject *result = tweet_from_bytes(view.buf, view.len);
     PyBuffer_Release(&view);
     return result;
 }
