@@ -395,7 +395,7 @@ static int decode_escaped(Scan *s, const unsigned char *body, Py_ssize_t len, in
     return 0;
 }
 
-static int skip_value(Scan *s);
+HOT_INLINE int skip_value(Scan *s);
 
 /* Opens an object or array (`open` is `{` or `[`): 1 when a member or element follows, 0
    when it was empty (and is closed), -1 when the value is not one or nests too deep. */
@@ -442,13 +442,25 @@ HOT_INLINE int read_key(Scan *s, const unsigned char **key, Py_ssize_t *len, int
     return 0;
 }
 
-/* Any JSON value, validated and passed over. */
-static int skip_value(Scan *s)
+static NOINLINE int skip_other_value(Scan *s, int first);
+
+/* Any JSON value, validated and passed over (a string inline: the usual ignored value). */
+HOT_INLINE int skip_value(Scan *s)
+{
+    const unsigned char *body;
+    Py_ssize_t len;
+    int first = peek(s);
+    if (first == '"')
+        return scan_string(s, &body, &len) < 0 ? NOT_HERE : 0;
+    return skip_other_value(s, first);
+}
+
+static NOINLINE int skip_other_value(Scan *s, int first)
 {
     const unsigned char *body;
     Py_ssize_t len;
     int more;
-    switch (peek(s)) {
+    switch (first) {
     case '"':
         return scan_string(s, &body, &len) < 0 ? NOT_HERE : 0;
     case '{':
@@ -494,7 +506,7 @@ static Py_ssize_t chars_of(const Span *t)
 /* The schema's text fields: a JSON string (`null` too when `nullable`, as None) of
    `min`..`max` characters, counted as msgspec's Meta(min_length, max_length) counts them:
    in code points. */
-static int read_text(Scan *s, Span *out, int nullable, Py_ssize_t min, Py_ssize_t max)
+HOT_INLINE int read_text(Scan *s, Span *out, int nullable, Py_ssize_t min, Py_ssize_t max)
 {
     const unsigned char *body;
     Py_ssize_t len;
@@ -566,10 +578,10 @@ static int parse_list(Scan *s, ParseItem parse, void *items, size_t size, int *c
 /* An object of the schema with one field, `name`, a text of at most `max` characters:
    required (`_Hashtag.tag`, `_Mention.username`, `_Text.text`), or optional and nullable
    (`_Rule.tag`). */
-static int parse_one_field(Scan *s, const char *name, Span *out, int optional, Py_ssize_t max)
+HOT_INLINE int parse_one_field(Scan *s, const char *name, Span *out, int optional, Py_ssize_t max)
 {
     const unsigned char *key;
-    Py_ssize_t key_len, name_len = (Py_ssize_t)strlen(name);
+    Py_ssize_t key_len, name_len = (Py_ssize_t)strlen(name); /* a constant, once inlined */
     unsigned seen = 0;
     int more;
     out->p = NULL;
@@ -799,12 +811,30 @@ static PyObject *str_of(const Span *t)
     return str;
 }
 
+/* The str of a field whose value repeats from line to line (created_at: posts share seconds;
+   a rule's tag; lang): the last one made again when the text is the same, ASCII text only.
+   Its hash is then known already, which makes the memo lookups that follow cheap. */
+static PyObject *recent_created_at, *recent_tag, *recent_lang;
+
+static PyObject *recent_str_of(const Span *t, PyObject **recent)
+{
+    PyObject *last = *recent;
+    if (t->p == NULL || !t->ascii)
+        return str_of(t);
+    if (last != NULL && PyUnicode_GET_LENGTH(last) == t->n && memcmp(PyUnicode_1BYTE_DATA(last), t->p, (size_t)t->n) == 0)
+        return Py_NewRef(last);
+    PyObject *str = str_of(t);
+    if (str != NULL)
+        Py_XSETREF(*recent, Py_NewRef(str));
+    return str;
+}
+
 /* `value or None` */
-static PyObject *str_or_none(const Span *t)
+static PyObject *str_or_none(const Span *t, PyObject **recent)
 {
     if (t->p == NULL || t->n == 0)
         Py_RETURN_NONE;
-    return str_of(t);
+    return recent ? recent_str_of(t, recent) : str_of(t);
 }
 
 static int same_text(const Span *a, const Span *b)
@@ -902,7 +932,7 @@ static PyObject *names_tuple(const Span *names, int count)
 static PyObject *rule_tags(const Line *line)
 {
     if (line->n_rules == 1 && line->rules[0].p != NULL) {
-        PyObject *tag = str_of(&line->rules[0]);
+        PyObject *tag = recent_str_of(&line->rules[0], &recent_tag);
         if (tag == NULL)
             return NULL;
         PyObject *tags = PyDict_GetItemWithError(one_tag_memo, tag);
@@ -939,7 +969,7 @@ static PyObject *rule_tags(const Line *line)
    when neither gives a time (then there is no Tweet). */
 static PyObject *created_ms_of(const Line *line, PyObject *tweet_id)
 {
-    PyObject *created = str_of(&line->created_at), *ms = NULL;
+    PyObject *created = recent_str_of(&line->created_at, &recent_created_at), *ms = NULL;
     if (created == NULL)
         return NULL;
     if (created != Py_None && (ms = PyDict_GetItemWithError(stamp_memo, created)) != NULL)
@@ -991,8 +1021,8 @@ static PyObject *build_tweet(const Line *line)
         goto done;
     }
     if ((args[2] = str_of(text)) == NULL
-        || (args[3] = str_or_none(&line->lang)) == NULL
-        || (args[4] = str_or_none(&line->author_id)) == NULL
+        || (args[3] = str_or_none(&line->lang, &recent_lang)) == NULL
+        || (args[4] = str_or_none(&line->author_id, NULL)) == NULL
         || (args[5] = names_tuple(line->hashtags, line->has_entities ? line->n_hashtags : 0)) == NULL
         || (args[6] = names_tuple(line->mentions, line->has_entities ? line->n_mentions : 0)) == NULL)
         goto done;
@@ -1003,7 +1033,7 @@ static PyObject *build_tweet(const Line *line)
     if ((args[11] = str_of(retweeted ? retweeted : &none)) == NULL
         || (args[12] = str_of(quoted ? quoted : &none)) == NULL
         || (args[13] = rule_tags(line)) == NULL
-        || (args[14] = str_or_none(author_name)) == NULL)
+        || (args[14] = str_or_none(author_name, NULL)) == NULL)
         goto done;
     result = PyObject_Vectorcall(Tweet, args, N_FIELDS, NULL);
 done:
