@@ -561,7 +561,7 @@ HOT_INLINE int first_time(unsigned *seen, unsigned bit)
    list longer than MAX_ITEMS is left to the general path. */
 typedef int (*ParseItem)(Scan *s, void *item);
 
-static int parse_list(Scan *s, ParseItem parse, void *items, size_t size, int *count, int nullable)
+HOT_INLINE int parse_list(Scan *s, ParseItem parse, void *items, size_t size, int *count, int nullable)
 {
     int more;
     *count = 0;
@@ -595,9 +595,9 @@ HOT_INLINE int parse_one_field(Scan *s, const char *name, Span *out, int optiona
     return more < 0 || (!optional && !seen) ? NOT_HERE : 0;
 }
 
-static int parse_hashtag(Scan *s, void *tag) { return parse_one_field(s, "tag", tag, 0, 140); }
-static int parse_mention(Scan *s, void *name) { return parse_one_field(s, "username", name, 0, 140); }
-static int parse_rule(Scan *s, void *tag) { return parse_one_field(s, "tag", tag, 1, ANY_LENGTH); }
+static inline int parse_hashtag(Scan *s, void *tag) { return parse_one_field(s, "tag", tag, 0, 140); }
+static inline int parse_mention(Scan *s, void *name) { return parse_one_field(s, "username", name, 0, 140); }
+static inline int parse_rule(Scan *s, void *tag) { return parse_one_field(s, "tag", tag, 1, ANY_LENGTH); }
 
 /* `_Text | None` (a note_tweet): its text, or None. */
 static int parse_note(Scan *s, Span *text)
@@ -610,7 +610,7 @@ static int parse_note(Scan *s, Span *text)
     return parse_one_field(s, "text", text, 0, ANY_LENGTH);
 }
 
-static int parse_reference(Scan *s, void *item)
+static inline int parse_reference(Scan *s, void *item)
 {
     Reference *ref = item;
     const unsigned char *key;
@@ -630,7 +630,7 @@ static int parse_reference(Scan *s, void *item)
     return more < 0 || seen != 3 ? NOT_HERE : 0;
 }
 
-static int parse_included_tweet(Scan *s, void *item)
+static inline int parse_included_tweet(Scan *s, void *item)
 {
     IncludedTweet *tweet = item;
     const unsigned char *key;
@@ -653,7 +653,7 @@ static int parse_included_tweet(Scan *s, void *item)
     return more < 0 || (seen & 3) != 3 ? NOT_HERE : 0;
 }
 
-static int parse_included_user(Scan *s, void *item)
+static inline int parse_included_user(Scan *s, void *item)
 {
     IncludedUser *user = item;
     const unsigned char *key;
@@ -811,18 +811,24 @@ static PyObject *str_of(const Span *t)
     return str;
 }
 
+/* Whether `str` (a str or NULL) is the ASCII text t. */
+static int is_ascii_text(PyObject *str, const Span *t)
+{
+    return str != NULL && t->p != NULL && t->ascii && PyUnicode_IS_ASCII(str) && PyUnicode_GET_LENGTH(str) == t->n
+           && memcmp(PyUnicode_1BYTE_DATA(str), t->p, (size_t)t->n) == 0;
+}
+
 /* The str of a field whose value repeats from line to line (created_at: posts share seconds;
-   a rule's tag; lang): the last one made again when the text is the same, ASCII text only.
-   Its hash is then known already, which makes the memo lookups that follow cheap. */
-static PyObject *recent_created_at, *recent_tag, *recent_lang;
+   lang): the last one made again when the text is the same, ASCII text only. Its hash is then
+   known already, which makes the memo lookup that follows cheap. */
+static PyObject *recent_created_at, *recent_lang;
 
 static PyObject *recent_str_of(const Span *t, PyObject **recent)
 {
-    PyObject *last = *recent;
+    if (is_ascii_text(*recent, t))
+        return Py_NewRef(*recent);
     if (t->p == NULL || !t->ascii)
         return str_of(t);
-    if (last != NULL && PyUnicode_GET_LENGTH(last) == t->n && memcmp(PyUnicode_1BYTE_DATA(last), t->p, (size_t)t->n) == 0)
-        return Py_NewRef(last);
     PyObject *str = str_of(t);
     if (str != NULL)
         Py_XSETREF(*recent, Py_NewRef(str));
@@ -929,20 +935,31 @@ static PyObject *names_tuple(const Span *names, int count)
 
 /* matching_rules -> rule_tags: None for none; one tag interned through one_tag; else the
    tuple of the tags that are not None, or None when all are. */
+static PyObject *recent_one_tag; /* the last (tag,) made: most lines match the same rule */
+
+/* `_ONE_TAG.get(tag) or one_tag(tag)`, the last tuple again while the tag repeats. */
+static PyObject *one_tag_of(const Span *t)
+{
+    if (recent_one_tag != NULL && is_ascii_text(PyTuple_GET_ITEM(recent_one_tag, 0), t))
+        return Py_NewRef(recent_one_tag);
+    PyObject *tag = str_of(t);
+    if (tag == NULL)
+        return NULL;
+    PyObject *tags = PyDict_GetItemWithError(one_tag_memo, tag);
+    if (tags != NULL)
+        Py_INCREF(tags);
+    else if (!PyErr_Occurred())
+        tags = PyObject_CallOneArg(one_tag, tag);
+    Py_DECREF(tag);
+    if (tags != NULL && PyTuple_CheckExact(tags) && PyTuple_GET_SIZE(tags) == 1 && PyUnicode_CheckExact(PyTuple_GET_ITEM(tags, 0)))
+        Py_XSETREF(recent_one_tag, Py_NewRef(tags));
+    return tags;
+}
+
 static PyObject *rule_tags(const Line *line)
 {
-    if (line->n_rules == 1 && line->rules[0].p != NULL) {
-        PyObject *tag = recent_str_of(&line->rules[0], &recent_tag);
-        if (tag == NULL)
-            return NULL;
-        PyObject *tags = PyDict_GetItemWithError(one_tag_memo, tag);
-        if (tags != NULL)
-            Py_INCREF(tags);
-        else if (!PyErr_Occurred())
-            tags = PyObject_CallOneArg(one_tag, tag);
-        Py_DECREF(tag);
-        return tags;
-    }
+    if (line->n_rules == 1 && line->rules[0].p != NULL)
+        return one_tag_of(&line->rules[0]);
     int count = 0;
     if (line->n_rules > 1)
         for (int i = 0; i < line->n_rules; i++)
@@ -1044,8 +1061,13 @@ done:
 
 /* ---- the module --------------------------------------------------------------------------- */
 
+/* v2_fast.PREFIX: X writes `data` first; a line that starts otherwise takes the general path. */
+static const char PREFIX[] = "{\"data\":";
+
 static PyObject *tweet_from_bytes(const unsigned char *bytes, Py_ssize_t size)
 {
+    if (size < (Py_ssize_t)sizeof(PREFIX) - 1 || memcmp(bytes, PREFIX, sizeof(PREFIX) - 1) != 0)
+        Py_RETURN_NONE;
     Scan s = {bytes, bytes + size, size, 0, NULL, 0};
     Line line;
     memset(&line, 0, offsetof(Line, hashtags));

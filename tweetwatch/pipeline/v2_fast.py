@@ -35,7 +35,9 @@ from tweetwatch.pipeline.names import distinct_names
 from tweetwatch.pipeline.timeparse import memoized_ms, v2_created_ms
 
 PREFIX = b'{"data":'
-"""X writes `data` first; lines that start otherwise take the general path."""
+"""X writes `data` first; lines that start otherwise take the general path (`tweet_from_v2_line`
+returns None for them at once, so callers need not check)."""
+_PREFIX_LENGTH = len(PREFIX)
 
 
 # The schema. `gc=False` throughout: decoded JSON cannot form a reference cycle, and structs
@@ -123,6 +125,8 @@ one tuple object, which later dict lookups compare by identity."""
 def python_tweet_from_v2_line(line: bytes) -> Tweet | None:
     """The line's Tweet, or None when the general path must decide (the reference of the C
     twin: see `tweet_from_v2_line` below)."""
+    if line[:_PREFIX_LENGTH] != PREFIX:  # a slice: bytes.startswith costs ~5x as much
+        return None
     try:
         parsed = _DECODER.decode(line)
     except (msgspec.MsgspecError, ValueError, RecursionError):  # ValueError: bad UTF-8
