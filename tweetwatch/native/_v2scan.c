@@ -86,6 +86,10 @@ typedef struct {
 
 /* ---- the scanner -------------------------------------------------------------------------- */
 
+/* The line is the data of a bytes object, which always ends in a NUL byte after its last:
+   *end is readable and NUL. A NUL is never whitespace, a quote or any byte a token may go on
+   with, so the steps that look at the next byte (`peek`, the end of a string) need no bound
+   check of their own. */
 typedef struct {
     const unsigned char *p, *end;
     Py_ssize_t size;  /* of the whole line */
@@ -112,10 +116,10 @@ static NOINLINE int peek_past_space(Scan *s)
 }
 
 /* The first byte of the next token (after JSON whitespace), or -1 at the end of the line.
-   Every byte that is not whitespace is above ' '. */
+   Every byte that is not whitespace is above ' ' (and the NUL at the end is not). */
 HOT_INLINE int peek(Scan *s)
 {
-    if (s->p < s->end && *s->p > ' ')
+    if (*s->p > ' ')
         return *s->p;
     return peek_past_space(s);
 }
@@ -290,7 +294,7 @@ static inline int scan_string(Scan *s, const unsigned char **body, Py_ssize_t *l
 {
     const unsigned char *start = s->p + 1, *p = skip_ordinary(start, s->end);
     *body = start;
-    if (p < s->end && *p == '"') {
+    if (*p == '"') { /* p <= end, and *end is NUL */
         *len = p - start;
         s->p = p + 1;
         return 0;
@@ -1082,15 +1086,15 @@ static PyObject *tweet_from_v2_line(PyObject *module, PyObject *arg)
         PyErr_SetString(PyExc_RuntimeError, "_v2scan.configure() has not been called");
         return NULL;
     }
-    if (PyBytes_CheckExact(arg))
+    if (PyBytes_Check(arg))
         return tweet_from_bytes((const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
-    if (PyUnicode_Check(arg)) /* the Python twin takes str too; None lets the general path decide */
+    if (PyUnicode_Check(arg)) /* not a v2_fast.PREFIX, as in the Python twin */
         Py_RETURN_NONE;
-    Py_buffer view; /* bytearray, memoryview... */
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+    PyObject *copy = PyBytes_FromObject(arg); /* bytearray, memoryview...: bytes end in a NUL */
+    if (copy == NULL)
         return NULL;
-    PyObject *result = tweet_from_bytes(view.buf, view.len);
-    PyBuffer_Release(&view);
+    PyObject *result = tweet_from_bytes((const unsigned char *)PyBytes_AS_STRING(copy), PyBytes_GET_SIZE(copy));
+    Py_DECREF(copy);
     return result;
 }
 
