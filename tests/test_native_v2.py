@@ -237,6 +237,19 @@ def test_strings_decode_as_msgspec_decodes_them(text: str) -> None:
         assert tweet.has_link == ("http" in text)
 
 
+_ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80) | st.text(
+    st.sampled_from("a \u00e9\u00ff\u0100\u07ff\u0800\uffff\U00010000\U0010ffff\x00\"\\"), max_size=300)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ANY_TEXT, _ANY_TEXT, st.booleans())
+def test_any_text_decodes_as_msgspec_decodes_it(text: str, other: str, ascii: bool) -> None:
+    """Every kind of str CPython makes (1, 2 or 4 bytes a character), escaped and raw."""
+    tweet = takes(v2_line({"text": text, "referenced_tweets": [{"type": "retweeted", "id": "9"}]}, ascii=ascii,
+                          includes={"tweets": [{"id": "9", "text": other}]}))
+    assert (tweet.text, tweet.retweeted_text) == (text, other)
+
+
 @pytest.mark.parametrize("raw", [
     b'"\\u0068\\u0074\\u0074\\u0070"', b'"\\ud83d\\ude00"', b'"\\uD83D\\uDE00"', b'"\\u00E9"', b'"\\/\\\\\\""',
     b'"a\x7fb"', b'"\xf4\x8f\xbf\xbf"', b'"\xef\xbf\xbf"', b'"\xee\x80\x80"',

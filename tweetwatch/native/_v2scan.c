@@ -803,12 +803,133 @@ static PyObject *distinct_names;  /* names.distinct_names, for two names or more
 static PyObject *one_tag_memo;    /* v2_fast._ONE_TAG (dict) */
 static PyObject *one_tag;         /* v2_fast.one_tag, on a miss */
 
+/* The characters of valid UTF-8 (the bytes that are not continuation bytes, 0x80..0xBF), and
+   its largest byte. */
+static Py_ssize_t count_chars(const unsigned char *p, const unsigned char *end, unsigned char *largest)
+{
+    Py_ssize_t chars = 0;
+    unsigned char top = 0;
+#if defined(__SSE2__)
+    /* Per lane: the continuation bytes seen (summed up before a lane could reach 256) and
+       the largest byte. */
+    const __m128i zero = _mm_setzero_si128(), lead = _mm_set1_epi8((char)0xC0); /* signed: below it */
+    __m128i tops = zero, continuations = zero;
+    int blocks = 0;
+    for (; end - p >= 16; p += 16) {
+        __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
+        continuations = _mm_sub_epi8(continuations, _mm_cmplt_epi8(bytes, lead)); /* true is -1 */
+        tops = _mm_max_epu8(tops, bytes);
+        chars += 16;
+        if (++blocks == 255 || end - p < 32) {
+            __m128i sums = _mm_sad_epu8(continuations, zero);
+            chars -= _mm_cvtsi128_si32(sums) + _mm_extract_epi16(sums, 4);
+            continuations = zero;
+            blocks = 0;
+        }
+    }
+    tops = _mm_max_epu8(tops, _mm_srli_si128(tops, 8));
+    tops = _mm_max_epu8(tops, _mm_srli_si128(tops, 4));
+    tops = _mm_max_epu8(tops, _mm_srli_si128(tops, 2));
+    tops = _mm_max_epu8(tops, _mm_srli_si128(tops, 1));
+    top = (unsigned char)_mm_cvtsi128_si32(tops);
+#endif
+    for (; p < end; p++) {
+        chars += (*p & 0xC0) != 0x80;
+        top = *p > top ? *p : top;
+    }
+    *largest = top;
+    return chars;
+}
+
+/* Decodes valid UTF-8 from p to end into `out`, an array of TYPE (Py_UCS1, 2 or 4) wide enough
+   for every character: each run of ASCII 16 bytes at a time where SSE2 allows (WIDEN16 stores
+   16 ASCII bytes as 16 TYPEs), the rest one character at a time. */
+#if defined(__SSE2__)
+#define ASCII16(q, end) ((end) - (q) >= 16 && !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(q))))
+#else
+#define ASCII16(q, end) 0
+#endif
+#define DECODE_UTF8(TYPE, WIDEN16, out, p, end)                                                                   \
+    do {                                                                                                          \
+        TYPE *o = (TYPE *)(out);                                                                                  \
+        const unsigned char *q = (p);                                                                             \
+        while (q < (end)) {                                                                                       \
+            unsigned c = *q;                                                                                      \
+            if (c < 0x80) {                                                                                       \
+                for (; ASCII16(q, end); q += 16, o += 16)                                                         \
+                    WIDEN16(o, q);                                                                                \
+                for (; q < (end) && *q < 0x80; q++)                                                               \
+                    *o++ = (TYPE)*q;                                                                              \
+            } else if (c < 0xE0) {                                                                                \
+                *o++ = (TYPE)(((c & 0x1F) << 6) | (q[1] & 0x3F));                                                 \
+                q += 2;                                                                                           \
+            } else if (c < 0xF0) {                                                                                \
+                *o++ = (TYPE)(((c & 0x0F) << 12) | ((q[1] & 0x3Fu) << 6) | (q[2] & 0x3F));                        \
+                q += 3;                                                                                           \
+            } else {                                                                                              \
+                *o++ = (TYPE)(((c & 0x07) << 18) | ((q[1] & 0x3Fu) << 12) | ((q[2] & 0x3Fu) << 6) | (q[3] & 0x3F)); \
+                q += 4;                                                                                           \
+            }                                                                                                     \
+        }                                                                                                         \
+    } while (0)
+
+#if defined(__SSE2__)
+static inline void widen16_ucs1(Py_UCS1 *o, const unsigned char *q) { memcpy(o, q, 16); }
+
+static inline void widen16_ucs2(Py_UCS2 *o, const unsigned char *q)
+{
+    __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)q), zero = _mm_setzero_si128();
+    _mm_storeu_si128((__m128i *)(void *)o, _mm_unpacklo_epi8(bytes, zero));
+    _mm_storeu_si128((__m128i *)(void *)(o + 8), _mm_unpackhi_epi8(bytes, zero));
+}
+
+static inline void widen16_ucs4(Py_UCS4 *o, const unsigned char *q)
+{
+    __m128i bytes = _mm_loadu_si128((const __m128i *)(const void *)q), zero = _mm_setzero_si128();
+    __m128i low = _mm_unpacklo_epi8(bytes, zero), high = _mm_unpackhi_epi8(bytes, zero);
+    _mm_storeu_si128((__m128i *)(void *)o, _mm_unpacklo_epi16(low, zero));
+    _mm_storeu_si128((__m128i *)(void *)(o + 4), _mm_unpackhi_epi16(low, zero));
+    _mm_storeu_si128((__m128i *)(void *)(o + 8), _mm_unpacklo_epi16(high, zero));
+    _mm_storeu_si128((__m128i *)(void *)(o + 12), _mm_unpackhi_epi16(high, zero));
+}
+#else
+#define widen16_ucs1(o, q) ((void)0)
+#define widen16_ucs2(o, q) ((void)0)
+#define widen16_ucs4(o, q) ((void)0)
+#endif
+
+/* The str of valid UTF-8 text with non-ASCII characters (PyUnicode_DecodeUTF8 costs ~4x as
+   much on the usual post: it widens its buffer at the first emoji). Its kind (1, 2 or 4 bytes
+   a character, which CPython requires to be the narrowest that fits) follows from the largest
+   lead byte: up to 0xC3 is at most U+00FF, up to 0xEF at most U+FFFF. */
+static PyObject *str_of_utf8(const unsigned char *p, Py_ssize_t n)
+{
+    const unsigned char *end = p + n;
+    unsigned char largest;
+    Py_ssize_t chars = count_chars(p, end, &largest);
+    PyObject *str = PyUnicode_New(chars, largest >= 0xF0 ? 0x10FFFF : largest >= 0xC4 ? 0xFFFF : 0xFF);
+    if (str == NULL)
+        return NULL;
+    switch (PyUnicode_KIND(str)) {
+    case PyUnicode_1BYTE_KIND:
+        DECODE_UTF8(Py_UCS1, widen16_ucs1, PyUnicode_DATA(str), p, end);
+        break;
+    case PyUnicode_2BYTE_KIND:
+        DECODE_UTF8(Py_UCS2, widen16_ucs2, PyUnicode_DATA(str), p, end);
+        break;
+    default:
+        DECODE_UTF8(Py_UCS4, widen16_ucs4, PyUnicode_DATA(str), p, end);
+        break;
+    }
+    return str;
+}
+
 static PyObject *str_of(const Span *t)
 {
     if (t->p == NULL)
         Py_RETURN_NONE;
     if (!t->ascii)
-        return PyUnicode_DecodeUTF8(t->p, t->n, "strict");
+        return str_of_utf8((const unsigned char *)t->p, t->n);
     PyObject *str = PyUnicode_New(t->n, 127);
     if (str != NULL)
         memcpy(PyUnicode_1BYTE_DATA(str), t->p, (size_t)t->n);
