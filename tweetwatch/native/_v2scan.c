@@ -6,14 +6,18 @@ Tweet: None is always safe (the caller then normalizes the line the general way,
 as before), so whenever this scanner is unsure, it says None. tests/test_native_v2.py compares
 the two on real data, the hostile corpus, fuzzed lines and byte-level edge cases.
 
-It works in two phases:
+A line that does not start with v2_fast.PREFIX (`{"data":`) is None at once. Others go
+through two phases:
 
  1. scan (no Python objects): a validating JSON parser walks the bytes once. It records the
     fields of v2_fast's schema as `Span`s of UTF-8 text (pointing into the line, or into a
     scratch arena when the JSON string holds escapes that had to be decoded), and validates and
     skips everything else. Any failure ends the scan and the call returns None.
  2. build: the Tweet from the recorded fields, exactly as v2_fast.py's Python builds it, with
-    the Python helpers handed over by `configure()` for the rare or stateful parts.
+    the Python helpers handed over by `configure()` for the rare or stateful parts (the
+    created_at memo and `v2_created_ms`, `distinct_names` when names may repeat, `one_tag`).
+    Values that repeat from line to line (created_at, lang, the one rule tag) reuse the last
+    line's str or tuple: equal values, and the memo lookups find their hash already known.
 
 The scan returns None (the line takes the general path) for:
  - anything that is not strict JSON (RFC 8259): a control character (< 0x20) inside a string,
@@ -49,7 +53,7 @@ The scan returns None (the line takes the general path) for:
 #endif
 
 enum {
-    MAX_DEPTH = 64,  /* X's lines nest about 6 deep; msgspec itself gives up at a few hundred */
+    MAX_DEPTH = 64,  /* X's lines nest about 6 deep; msgspec gives up between 100 and 2,000 */
     MAX_ITEMS = 64,  /* entries kept per list of the schema (hashtags, includes.users...) */
 };
 
@@ -98,12 +102,13 @@ typedef struct {
     Py_ssize_t arena_used;
 } Scan;
 
-/* Every function of the scan returns 0 (or a count of 1, see below) when it went on, and -1
-   when the line is not one for this path; no Python exception is ever set by the scan. */
+/* The scan's functions return 0 when they went on (those that also tell whether more follows,
+   1 or 0) and NOT_HERE when the line is not one for this path. They set no Python exception. */
 #define NOT_HERE (-1)
 
 static inline int is_digit(int c) { return c >= '0' && c <= '9'; }
 
+/* `peek` when the next byte is whitespace (or the end). */
 static NOINLINE int peek_past_space(Scan *s)
 {
     while (s->p < s->end) {
@@ -459,6 +464,7 @@ HOT_INLINE int skip_value(Scan *s)
     return skip_other_value(s, first);
 }
 
+/* Any JSON value whose first byte is `first` (the containers recurse, at most MAX_DEPTH deep). */
 static NOINLINE int skip_other_value(Scan *s, int first)
 {
     const unsigned char *body;
@@ -999,6 +1005,7 @@ static const Span *included_text(const Line *line, const Span *id)
     return NULL;
 }
 
+/* Printable ASCII without spaces (`~` is the last printable). */
 static int is_plain_name(const Span *name)
 {
     if (!name->ascii)
@@ -1058,8 +1065,6 @@ static PyObject *names_tuple(const Span *names, int count)
     return distinct;
 }
 
-/* matching_rules -> rule_tags: None for none; one tag interned through one_tag; else the
-   tuple of the tags that are not None, or None when all are. */
 static PyObject *recent_one_tag; /* the last (tag,) made: most lines match the same rule */
 
 /* `_ONE_TAG.get(tag) or one_tag(tag)`, the last tuple again while the tag repeats. */
@@ -1081,6 +1086,8 @@ static PyObject *one_tag_of(const Span *t)
     return tags;
 }
 
+/* matching_rules -> rule_tags: None for none; one tag interned through one_tag; else the
+   tuple of the tags that are not None, or None when all are. */
 static PyObject *rule_tags(const Line *line)
 {
     if (line->n_rules == 1 && line->rules[0].p != NULL)
