@@ -41,11 +41,11 @@ def normalize_lines(lines: Iterable[bytes | str], records: list[Record]) -> list
     """Append the records of every line to `records`, in order (what `normalize_line` gives
     for each, without its per-line call and list on the fast path); returns the rejected
     lines' positions in `lines`, with their Rejects."""
-    fast, prefix, append = v2_fast.tweet_from_v2_line, v2_fast.PREFIX, records.append
+    fast, append = v2_fast.tweet_from_v2_line, records.append
     rejected: list[tuple[int, Reject]] = []
     for index, line in enumerate(lines):
-        if line.__class__ is bytes and line.startswith(prefix):  # type: ignore[arg-type]
-            tweet = fast(line)  # type: ignore[arg-type]
+        if line.__class__ is bytes:
+            tweet = fast(line)  # type: ignore[arg-type]  # None at once unless it starts with v2_fast.PREFIX
             if tweet is not None:
                 append(tweet)
                 continue
