@@ -262,7 +262,10 @@ def test_fast_path_leaves_odd_ids_to_the_general_path() -> None:
 
 
 def test_the_fuzzing_reaches_the_fast_path() -> None:
-    """Runs after the fuzz test (file order): most generated lines must be fast-path lines,
-    or the comparison above proves little."""
+    """Runs after the fuzz test (file order): a good share of the generated lines must be
+    fast-path lines, or the comparison above proves little. (A third or so are, from run to
+    run 23–39% as measured: with one odd value in 13 per field, most lines hold one somewhere.
+    A bound of a quarter failed now and then; an eighth still catches a strategy that stopped
+    reaching the fast path.)"""
     if _TAKEN:
-        assert sum(_TAKEN) > len(_TAKEN) // 4, (sum(_TAKEN), len(_TAKEN))
+        assert sum(_TAKEN) > len(_TAKEN) // 8, (sum(_TAKEN), len(_TAKEN))
