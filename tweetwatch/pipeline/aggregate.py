@@ -17,7 +17,7 @@ from typing import TypeVar
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
 from tweetwatch.pipeline.names import fold_name
 from tweetwatch.pipeline.sentiment import SentimentScorer
-from tweetwatch.pipeline.text import TopicMatcher, count_tokens
+from tweetwatch.pipeline.text import TopicMatcher
 from tweetwatch.store.snapshot import ALL, FeedEntry
 
 _LANG = re.compile(r"^[a-z0-9-]{1,16}$")
@@ -271,11 +271,11 @@ class Aggregator:
                     by_topic[topic] = [tweet]
                 else:
                     bucket.append(tweet)
-        keep = self.matcher.keyword_counts
+        count_keywords = self.matcher.count_keywords
         for topic, tweets in by_topic.items():
             delta.counters[f"topic:{topic}"] += len(tweets)
             self._add_group(delta, topic, minute, tweets)
-            words = keep(topic, count_tokens(list(map(_MATCHING_TEXT_OF, tweets))))
+            words = count_keywords(topic, list(map(_MATCHING_TEXT_OF, tweets)))
             if words:
                 _add_counts(delta.keywords, (topic, minute), words)
 
