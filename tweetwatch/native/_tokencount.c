@@ -70,12 +70,13 @@ typedef struct {
 
 /* ---- the hash table of tokens ------------------------------------------------------------ */
 
+#define HASH_START 0xcbf29ce484222325u /* FNV-1a, a byte at a time */
+#define HASH_STEP(hash, byte) (((hash) ^ (unsigned char)(byte)) * 0x100000001b3u)
+
 static uint64_t hash_bytes(const char *bytes, Py_ssize_t length) {
-    uint64_t hash = 0xcbf29ce484222325u; /* FNV-1a */
-    for (Py_ssize_t i = 0; i < length; i++) {
-        hash ^= (unsigned char)bytes[i];
-        hash *= 0x100000001b3u;
-    }
+    uint64_t hash = HASH_START;
+    for (Py_ssize_t i = 0; i < length; i++)
+        hash = HASH_STEP(hash, bytes[i]);
     return hash;
 }
 
@@ -127,10 +128,10 @@ static int reserve(char **buffer, size_t *capacity, size_t size, size_t extra) {
     return 0;
 }
 
-/* counts[token] += times for the token in self->scratch[:length]. 0, or -1 with an error set. */
-static int add_token(Tally *self, Py_ssize_t length, Py_ssize_t times) {
+/* counts[token] += times for the token in self->scratch[:length], whose hash_bytes is `hash`.
+ * 0, or -1 with an error set. */
+static int add_token(Tally *self, Py_ssize_t length, uint64_t hash, Py_ssize_t times) {
     const char *token = self->scratch;
-    uint64_t hash = hash_bytes(token, length);
     size_t mask = self->capacity - 1;
     size_t slot = (size_t)hash & mask;
     for (;;) {
@@ -199,10 +200,14 @@ static inline int is_folded_word(const unsigned char *class_of, Py_UCS4 c) {
     return Py_UNICODE_ISALNUM(c);
 }
 
-/* Whether a URL of text.py's `_URL` (`https?://\S+`, on the lowered text) starts at i of the
- * raw text: `http` or `https` in any case (lowering makes them so), `://`, then a
- * non-whitespace character (`\S` is `not Py_UNICODE_ISSPACE`, as in `re`). Its end is the next
- * whitespace character or the end of the text: `\S+` is greedy. */
+/* Raw text's word characters lowered (`lower()` of ASCII), 0 for every other character below
+ * 256 (in raw text all characters from 0x80 up are inert: separators). Set at import. */
+static char raw_word[256];
+
+/* Whether a URL of text.py's `_URL` (`https?://\S+`, on the lowered text) starts at i of raw
+ * text: `http` or `https` in any case (lowering makes them so), `://`, then a non-whitespace
+ * character (`\S` is `not Py_UNICODE_ISSPACE`, as in `re`); -1 if not, else the URL's end: the
+ * next whitespace character or the end of the text (`\S+` is greedy). */
 #define DEFINE_URL_END(NAME, CHAR)                                                              \
     static Py_ssize_t NAME(const CHAR *s, Py_ssize_t n, Py_ssize_t i) {                         \
         if (n - i < 8 || (s[i + 1] | 0x20) != 't' || (s[i + 2] | 0x20) != 't' ||                \
@@ -219,83 +224,120 @@ static inline int is_folded_word(const unsigned char *class_of, Py_UCS4 c) {
         return j;                                                                               \
     }
 
-/* Counts the tokens of s[:n], `times` each. Raw text (`raw`): ASCII and inert characters only,
- * not yet folded; its tokens are those of `_fold(s)`: ASCII lowered, URLs dropped (a URL
- * match is tried at every position, as `re.sub` scans: `xhttp://y` leaves the token `x`).
- * Folded text (`_fold` already done): tokens are the runs of `is_folded_word` characters. */
-#define DEFINE_COUNT(NAME, CHAR, URL_END)                                                       \
-    static int NAME(Tally *self, const CHAR *s, Py_ssize_t n, int raw, Py_ssize_t times) {     \
+/* Counts the tokens of raw text s[:n] (ASCII and inert characters only, not yet folded): those
+ * of `_fold(s)`, i.e. runs of ASCII word characters, lowered, with URLs dropped. A URL match
+ * is tried at every position, as `re.sub` scans (`xhttp://y` leaves the token `x`), and reads
+ * as a separator (`_fold` puts a space in its place). */
+#define DEFINE_COUNT_RAW(NAME, CHAR, URL_END)                                                   \
+    static int NAME(Tally *self, const CHAR *s, Py_ssize_t n) {                                 \
+        if (reserve(&self->scratch, &self->scratch_capacity, 0, (size_t)n) < 0)                \
+            return -1;                                                                          \
+        char *out = self->scratch;                                                              \
+        Py_ssize_t length = 0; /* of the token being read */                                    \
+        uint64_t hash = HASH_START;                                                             \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                    \
+            Py_UCS4 c = s[i];                                                                   \
+            char lowered = c < 256 ? raw_word[c] : 0;                                           \
+            if (lowered == 'h') {                                                               \
+                Py_ssize_t end = URL_END(s, n, i);                                              \
+                if (end >= 0) {                                                                 \
+                    lowered = 0;                                                                \
+                    i = end - 1;                                                                \
+                }                                                                               \
+            }                                                                                   \
+            if (lowered) {                                                                      \
+                out[length++] = lowered;                                                        \
+                hash = HASH_STEP(hash, lowered);                                                \
+            } else if (length) {                                                                \
+                if (add_token(self, length, hash, 1) < 0)                                       \
+                    return -1;                                                                  \
+                length = 0;                                                                     \
+                hash = HASH_START;                                                              \
+            }                                                                                   \
+        }                                                                                       \
+        return length ? add_token(self, length, hash, 1) : 0;                                   \
+    }
+
+/* Counts the tokens of folded text s[:n] (`_fold` done: URLs are gone), `times` each: the runs
+ * of `is_folded_word` characters, keyed by their UTF-8. */
+#define DEFINE_COUNT_FOLDED(NAME, CHAR)                                                         \
+    static int NAME(Tally *self, const CHAR *s, Py_ssize_t n, Py_ssize_t times) {              \
         if (reserve(&self->scratch, &self->scratch_capacity, 0, 4 * (size_t)n) < 0)            \
             return -1;                                                                          \
         char *out = self->scratch;                                                              \
         Py_ssize_t length = 0; /* of the token being read, in bytes */                          \
         for (Py_ssize_t i = 0; i < n; i++) {                                                    \
             Py_UCS4 c = s[i];                                                                   \
-            int word;                                                                           \
-            if (raw) {                                                                          \
-                if ((c | 0x20) == 'h') {                                                        \
-                    Py_ssize_t end = URL_END(s, n, i);                                          \
-                    if (end >= 0) {                                                             \
-                        if (length && add_token(self, length, times) < 0)                       \
-                            return -1;                                                          \
-                        length = 0;                                                             \
-                        i = end - 1; /* the URL reads as one separator */                       \
-                        continue;                                                               \
-                    }                                                                           \
-                }                                                                               \
-                word = c < 0x80 && IS_RAW_ASCII_WORD(c);                                        \
-                c = ASCII_LOWER(c);                                                             \
-            } else {                                                                            \
-                word = is_folded_word(self->class_of, c);                                       \
-            }                                                                                   \
-            if (word) {                                                                         \
+            if (is_folded_word(self->class_of, c)) {                                            \
                 length = put_utf8(out, length, c);                                              \
             } else if (length) {                                                                \
-                if (add_token(self, length, times) < 0)                                         \
+                if (add_token(self, length, hash_bytes(out, length), times) < 0)                \
                     return -1;                                                                  \
                 length = 0;                                                                     \
             }                                                                                   \
         }                                                                                       \
-        if (length && add_token(self, length, times) < 0)                                       \
-            return -1;                                                                          \
-        return 0;                                                                               \
+        return length ? add_token(self, length, hash_bytes(out, length), times) : 0;           \
+    }
+
+/* Whether `_fold(s)` is only s with its ASCII letters lowered (and URLs blanked), so that s can
+ * be counted raw: no escape sequence (ESC; the C1 introducers are not inert) and every
+ * non-ASCII character inert. */
+#define DEFINE_FOLDS_AS_ASCII(NAME, CHAR)                                                       \
+    static int NAME(const unsigned char *class_of, const CHAR *s, Py_ssize_t n) {               \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                    \
+            Py_UCS4 c = s[i];                                                                   \
+            if (c < 0x80 ? c == 0x1b : c >= CLASSES_SIZE || !(class_of[c] & CLASS_INERT))      \
+                return 0;                                                                       \
+        }                                                                                       \
+        return 1;                                                                               \
     }
 
 DEFINE_URL_END(url_end_1, Py_UCS1)
 DEFINE_URL_END(url_end_2, Py_UCS2)
 DEFINE_URL_END(url_end_4, Py_UCS4)
-DEFINE_COUNT(count_1, Py_UCS1, url_end_1)
-DEFINE_COUNT(count_2, Py_UCS2, url_end_2)
-DEFINE_COUNT(count_4, Py_UCS4, url_end_4)
+DEFINE_COUNT_RAW(count_raw_1, Py_UCS1, url_end_1)
+DEFINE_COUNT_RAW(count_raw_2, Py_UCS2, url_end_2)
+DEFINE_COUNT_RAW(count_raw_4, Py_UCS4, url_end_4)
+DEFINE_COUNT_FOLDED(count_folded_1, Py_UCS1)
+DEFINE_COUNT_FOLDED(count_folded_2, Py_UCS2)
+DEFINE_COUNT_FOLDED(count_folded_4, Py_UCS4)
+DEFINE_FOLDS_AS_ASCII(folds_as_ascii_1, Py_UCS1)
+DEFINE_FOLDS_AS_ASCII(folds_as_ascii_2, Py_UCS2)
+DEFINE_FOLDS_AS_ASCII(folds_as_ascii_4, Py_UCS4)
 
-static int count_text(Tally *self, PyObject *text, int raw, Py_ssize_t times) {
+/* Counts the tokens of `text` if it can be counted raw: 1; 0 if it needs folding first (nothing
+ * counted); -1 with an error set. */
+static int count_raw(Tally *self, PyObject *text) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const void *data = PyUnicode_DATA(text);
     switch (PyUnicode_KIND(text)) {
-    case PyUnicode_1BYTE_KIND:
-        return count_1(self, data, n, raw, times);
+    case PyUnicode_1BYTE_KIND: /* Latin-1: ASCII, or with letters such as é that are not inert */
+        if (!PyUnicode_IS_ASCII(text) ? !folds_as_ascii_1(self->class_of, data, n)
+                                      : memchr(data, 0x1b, (size_t)n) != NULL)
+            return 0;
+        return count_raw_1(self, data, n) < 0 ? -1 : 1;
     case PyUnicode_2BYTE_KIND:
-        return count_2(self, data, n, raw, times);
+        if (!folds_as_ascii_2(self->class_of, data, n))
+            return 0;
+        return count_raw_2(self, data, n) < 0 ? -1 : 1;
     default:
-        return count_4(self, data, n, raw, times);
+        if (!folds_as_ascii_4(self->class_of, data, n))
+            return 0;
+        return count_raw_4(self, data, n) < 0 ? -1 : 1;
     }
 }
 
-/* Whether `_fold(text)` is only `text` with its ASCII letters lowered (and URLs blanked): no
- * escape sequence (ESC; the C1 introducers are not inert) and every other non-ASCII character
- * inert. */
-static int folds_as_ascii(const Tally *self, PyObject *text) {
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    const void *data = PyUnicode_DATA(text);
-    int kind = PyUnicode_KIND(text);
-    if (PyUnicode_IS_ASCII(text))
-        return memchr(data, 0x1b, (size_t)n) == NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c == 0x1b || (c >= 0x80 && (c >= CLASSES_SIZE || !(self->class_of[c] & CLASS_INERT))))
-            return 0;
+static int count_folded(Tally *self, PyObject *folded, Py_ssize_t times) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(folded);
+    const void *data = PyUnicode_DATA(folded);
+    switch (PyUnicode_KIND(folded)) {
+    case PyUnicode_1BYTE_KIND:
+        return count_folded_1(self, data, n, times);
+    case PyUnicode_2BYTE_KIND:
+        return count_folded_2(self, data, n, times);
+    default:
+        return count_folded_4(self, data, n, times);
     }
-    return 1;
 }
 
 static int ready(PyObject *text) {
@@ -359,12 +401,9 @@ static PyObject *tally_add_texts(Tally *self, PyObject *texts) {
         }
         if (ready(text) < 0)
             goto error;
-        if (folds_as_ascii(self, text)) {
-            if (count_text(self, text, 1, 1) < 0)
-                goto error;
-        } else if (PyList_Append(hard, text) < 0) {
+        int counted = count_raw(self, text);
+        if (counted < 0 || (counted == 0 && PyList_Append(hard, text) < 0))
             goto error;
-        }
     }
     return hard;
 error:
@@ -381,7 +420,7 @@ static PyObject *tally_add_folded(Tally *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "times must be at least 1");
         return NULL;
     }
-    if (ready(folded) < 0 || count_text(self, folded, 0, times) < 0)
+    if (ready(folded) < 0 || count_folded(self, folded, times) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -483,6 +522,8 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__tokencount(void) {
+    for (int c = 0; c < 0x80; c++)
+        raw_word[c] = (char)(IS_RAW_ASCII_WORD(c) ? ASCII_LOWER(c) : 0);
     if (PyType_Ready(&TallyType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
