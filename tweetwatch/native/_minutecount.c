@@ -2,7 +2,7 @@
  *
  * `minute_columns(members, member_topics, all_key)` returns exactly what
  * tweetwatch/pipeline/aggregate.py `minute_columns_python(members, member_topics)` returns (that
- * Python function is the specification; tests/test_native_tokens.py compares the two), in one
+ * Python function is the specification; tests/test_native_minutes.py compares the two), in one
  * pass over the tweets instead of a dozen `map`/`Counter`/`sum` passes, each of which pays a
  * generic attribute fetch, iterator step and dict or number operation per tweet:
  *
