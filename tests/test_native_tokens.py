@@ -93,12 +93,13 @@ def test_every_code_point() -> None:
         check([f"A{c}b {c}{c}Z" for c in chars[:: 7 if start else 1]])
 
 
-def test_no_ascii_character_is_the_second_of_a_composition() -> None:
-    """What `_char_classes` counts on for ASCII next to inert characters."""
+def test_canonical_pairs_are_where_the_character_table_looks() -> None:
+    """What `_char_classes` counts on: every canonical two-character decomposition is of a
+    code point below the table's end, and none has an ASCII second character."""
     for code in range(0x110000):
         parts = unicodedata.decomposition(chr(code)).split()
         if len(parts) == 2 and not parts[0].startswith("<"):
-            assert int(parts[1], 16) >= 0x80
+            assert code < text._CLASSES_SIZE and int(parts[1], 16) >= 0x80
 
 
 _PIECES = st.sampled_from(["trump", "TRUMP", "Biden", "x", "_", "1", "١", " ", "\n", "\t", ".", "#", "@",

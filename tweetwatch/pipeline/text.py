@@ -212,9 +212,9 @@ def _char_classes() -> bytes:
     itself with combining class 0 (casefold, NFKC, NFC and the `i̇` rule leave it and the
     ASCII beside it alone), never the second of a canonical composition (nothing composes with
     it: the first of one needs its second, which is neither ASCII nor inert). Emoji, most
-    punctuation and symbols are inert. Built on the first count (~0.3 s)."""
+    punctuation and symbols are inert. Built on the first count (~0.1 s)."""
     seconds = set()  # second characters of canonical two-character decompositions
-    for code in range(_CLASSES_SIZE):  # none above: planes 3-16 hold no decompositions of 2
+    for code in range(_CLASSES_SIZE):  # none above (tests/test_native_tokens.py checks)
         parts = unicodedata.decomposition(chr(code)).split()
         if len(parts) == 2 and not parts[0].startswith("<"):
             seconds.add(int(parts[1], 16))
