@@ -121,22 +121,28 @@ def count_tokens(texts: list[str]) -> Counter[str]:
 def count_tokens_python(texts: list[str]) -> Counter[str]:
     """`count_tokens` in Python: the reference the C counter is tested against."""
     counts: Counter[str] = Counter()
-    for folded, times in _folded_groups(texts):
-        _count_folded(folded, times, counts)
+    for pieces, times in _folded_groups(texts):
+        found = counts if times == 1 else Counter()
+        for folded in pieces:
+            _count_folded(folded, found)
+        if found is not counts:
+            for token, n in found.items():
+                counts[token] += n * times
     return counts
 
 
-def _folded_groups(texts: list[str]) -> Iterator[tuple[str, int]]:
-    """`texts` folded (`_fold`) in a few joined pieces, each with how many times each of its
-    texts was there: the tokens of all `texts` are those of each piece, `times` times. Texts
-    are joined so `re` runs once per piece, and repeated texts (retweets above all) are folded
-    and tokenized once. ASCII texts are joined apart from the others: each has its fast path."""
+def _folded_groups(texts: list[str]) -> Iterator[tuple[list[str], int]]:
+    """`texts` folded (`_fold`) in a few joined pieces, grouped by how many times each of their
+    texts was there: the tokens of all `texts` are those of each group's pieces, `times` times.
+    Texts are joined so `re` runs once per piece, and repeated texts (retweets above all) are
+    folded and tokenized once. A group's ASCII texts are joined apart from its others: each
+    kind has its fast path."""
     repeats = Counter(texts)
     by_times: dict[int, list[str]]
     if len(repeats) == len(texts):
         by_times = {1: texts}
-    else:
-        by_times = {}
+    else:  # texts seen once first: most tokens then enter the counter by `update`, in C
+        by_times = {1: []}
         for text, times in repeats.items():
             group = by_times.get(times)
             if group is None:
@@ -145,27 +151,21 @@ def _folded_groups(texts: list[str]) -> Iterator[tuple[str, int]]:
                 group.append(text)
     for times, group in by_times.items():
         plain = [text for text in group if text.isascii()]
-        if plain:
-            yield _fold("\n".join(plain)), times
+        pieces = [_fold("\n".join(plain))] if plain else []
         if len(plain) < len(group):
-            yield _fold("\n".join([text for text in group if not text.isascii()])), times
+            pieces.append(_fold("\n".join([text for text in group if not text.isascii()])))
+        if pieces:
+            yield pieces, times
 
 
-def _count_folded(folded: str, times: int, counts: Counter[str]) -> None:
-    """Add the tokens of `folded` (`_fold` done), `times` each, to `counts`."""
+def _count_folded(folded: str, counts: Counter[str]) -> None:
+    """Add the tokens of `folded` (`_fold` done) to `counts`."""
     if folded.isascii():
-        tokens = folded.translate(_SEPARATORS).split()
-        if times == 1:
-            counts.update(tokens)
-            return
-        found = Counter(tokens)
+        counts.update(folded.translate(_SEPARATORS).split())
     else:
-        found = Counter()
         for run, n in Counter(_runs(folded)).items():
             for token in _tokens_of_run(run):
-                found[token] += n
-    for token, n in found.items():
-        counts[token] += n * times
+                counts[token] += n
 
 
 class _Tally(Protocol):
@@ -188,8 +188,8 @@ def _count_native(tally_type: type[_Tally], texts: list[str], drop: AbstractSet[
     counts their tokens."""
     tally = tally_type(_char_classes())
     hard = tally.add_texts(texts)
-    if hard:
-        for folded, times in _folded_groups(hard):
+    for pieces, times in _folded_groups(hard):
+        for folded in pieces:
             tally.add_folded(folded, times)
     counts: Counter[str] = Counter()
     tally.store(counts, drop)
