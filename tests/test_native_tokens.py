@@ -197,3 +197,23 @@ def test_memory_stays_flat() -> None:
     finally:
         tracemalloc.stop()
     assert grown < 64 * 1024, grown
+
+
+def test_store_survives_python_code_that_grows_the_table() -> None:
+    """A drop set's element whose `__eq__` adds tokens: the table grows under `store` (which
+    read a freed table before it copied each entry; ASan saw it)."""
+    assert TALLY is not None
+    tally = TALLY(text._char_classes())
+    tally.add_folded("trump biden")
+
+    class Sneaky:
+        def __hash__(self) -> int:
+            return hash("trump")
+
+        def __eq__(self, other: object) -> bool:
+            tally.add_folded(" ".join(f"w{i}" for i in range(5000)))
+            return False
+
+    counts: dict[str, int] = {}
+    tally.store(counts, {Sneaky()})
+    assert counts["trump"] == 1

@@ -460,11 +460,13 @@ static PyObject *tally_store(Tally *self, PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "drop must be a set, a frozenset or None");
         return NULL;
     }
+    /* the set and dict lookups below can run Python code (a key's __eq__): nothing read from
+     * the table is kept across them but this copy of the entry */
     for (size_t i = 0; i < self->capacity; i++) {
-        const Entry *entry = &self->entries[i];
-        if (entry->length == 0)
+        const Entry entry = self->entries[i];
+        if (entry.length == 0)
             continue;
-        PyObject *token = token_str(self->keys + entry->offset, entry->length);
+        PyObject *token = token_str(self->keys + entry.offset, entry.length);
         if (token == NULL)
             return NULL;
         if (drop != Py_None) {
@@ -476,7 +478,7 @@ static PyObject *tally_store(Tally *self, PyObject *args) {
                 continue;
             }
         }
-        PyObject *count = PyLong_FromSsize_t(entry->count);
+        PyObject *count = PyLong_FromSsize_t(entry.count);
         if (count == NULL || PyDict_SetItem(counts, token, count) < 0) {
             Py_XDECREF(count);
             Py_DECREF(token);
