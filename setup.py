@@ -19,7 +19,7 @@ NATIVE = [
         sources=[f"tweetwatch/native/{name}.c"],
         extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"],
     )
-    for name in ("_v2scan", "_tokencount")
+    for name in ("_v2scan", "_tokencount", "_minutecount")
 ]
 
 

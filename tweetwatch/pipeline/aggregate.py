@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import repeat
 from operator import attrgetter, floordiv
 from typing import TypeVar
 
+from tweetwatch import native
 from tweetwatch.pipeline.model import Control, Record, Reject, Tweet
 from tweetwatch.pipeline.names import fold_name
 from tweetwatch.pipeline.sentiment import SentimentScorer
-from tweetwatch.pipeline.text import TopicMatcher, count_tokens
+from tweetwatch.pipeline.text import TopicMatcher
 from tweetwatch.store.snapshot import ALL, FeedEntry
 
 _LANG = re.compile(r"^[a-z0-9-]{1,16}$")
@@ -239,57 +240,34 @@ class Aggregator:
         self, delta: Delta, minute: int, members: list[Tweet], member_topics: list[tuple[str, ...]]
     ) -> None:
         """Count one minute's tweets into `delta`."""
+        langs, kinds, hashtags, mentions, ids, groups = minute_columns(members, member_topics)
         tally = delta.tallies.get(minute)
         if tally is None:
             tally = delta.tallies[minute] = Counter()
         tally["tweets"] += len(members)
         lang_fields = self._lang_fields
-        for lang, n in Counter(map(_LANG_OF, members)).items():
+        for lang, n in langs.items():
             field_name = lang_fields.get(lang)
             tally[field_name if field_name is not None else self._lang_field(lang)] += n
-        for kind, n in (
-            ("retweets", sum(map(_IS_RETWEET, members))),
-            ("quotes", sum(map(_IS_QUOTE, members))),
-            ("replies", sum(map(_IS_REPLY, members))),
-            ("links", sum(map(_HAS_LINK, members))),
-        ):
+        for kind, n in zip(KINDS, kinds):
             if n:
                 tally[kind] += n
-        for names, target in (  # posts using each name: normalizing dropped a post's repeats (names.py)
-            ([h for t in members if t.hashtags for h in t.hashtags], delta.hashtags),
-            ([m for t in members if t.mentions for m in t.mentions], delta.mentions),
-        ):
+        for names, target in ((hashtags, delta.hashtags), (mentions, delta.mentions)):
             if names:
-                _add_counts(target, minute, _fold_names(Counter(names)))
-        _add_members(delta.seen_ids, minute, map(_ID_OF, members))
-        self._add_group(delta, ALL, minute, members)
-        by_topic: dict[str, list[Tweet]] = {}
-        for tweet, topics in zip(members, member_topics):
-            for topic in topics:
-                bucket = by_topic.get(topic)
-                if bucket is None:
-                    by_topic[topic] = [tweet]
-                else:
-                    bucket.append(tweet)
-        keep = self.matcher.keyword_counts
-        for topic, tweets in by_topic.items():
-            delta.counters[f"topic:{topic}"] += len(tweets)
-            self._add_group(delta, topic, minute, tweets)
-            words = keep(topic, count_tokens(list(map(_MATCHING_TEXT_OF, tweets))))
-            if words:
-                _add_counts(delta.keywords, (topic, minute), words)
-
-    @staticmethod
-    def _add_group(delta: Delta, key: str, minute: int, tweets: list[Tweet]) -> None:
-        """Per-second counts and distinct authors of `tweets` (ALL or one topic)."""
+                _add_counts(target, minute, _fold_names(names))
+        _add_members(delta.seen_ids, minute, ids)
         per_second = delta.per_second
-        for second, n in Counter(map(floordiv, map(_CREATED_OF, tweets), repeat(1000))).items():
-            per_second[(second, key)] += n
-        authors = set(map(_AUTHOR_OF, tweets))
-        authors.discard(None)
-        authors.discard("")
-        if authors:
-            _add_members(delta.authors, (key, minute), authors)
+        count_keywords = self.matcher.count_keywords
+        for key, size, seconds, authors, texts in groups:
+            for second, n in seconds.items():
+                per_second[(second, key)] += n
+            if authors:
+                _add_members(delta.authors, (key, minute), authors)
+            if texts is not None:  # a topic's group
+                delta.counters[f"topic:{key}"] += size
+                words = count_keywords(key, texts)
+                if words:
+                    _add_counts(delta.keywords, (key, minute), words)
 
     def _add_moods(self, delta: Delta, tweets: list[Tweet], topics_of: list[tuple[str, ...]]) -> None:
         """Sentiment tallies: per (ALL or topic, minute) the sum of compound scores and the
@@ -319,7 +297,69 @@ class Aggregator:
             tally[f"snt:{key}:neg"] += neg
 
 
-def _fold_names(counts: Counter[str]) -> Counter[str]:
+GroupColumns = tuple[str, int, dict[int, int], set[str], list[str] | None]
+"""What a minute counts of a group of its tweets (ALL or a topic's): the key, the number of
+tweets, tweets per epoch second, distinct authors (None and "" left out), and for a topic the
+tweets' matching texts (for its keywords; None for ALL)."""
+MinuteColumns = tuple[
+    dict[str | None, int], tuple[int, int, int, int], dict[str, int], dict[str, int], set[str], list[GroupColumns]
+]
+"""What a minute counts of its tweets, column by column: tweets per `lang`, the numbers of
+retweets, quotes, replies and posts with links (`KINDS`), posts per hashtag and per mention
+(as written), the ids, and the groups: ALL, then each topic in order of first mention."""
+
+
+def minute_columns_python(members: list[Tweet], member_topics: list[tuple[str, ...]]) -> MinuteColumns:
+    """`MinuteColumns` of one minute's tweets (`member_topics`: each one's topics): the
+    reference of the C `minute_columns` (tweetwatch/native/_minutecount.c). Column-wise:
+    `Counter` over a list and `sum` over `map` run their loops in C."""
+    by_topic: dict[str, list[Tweet]] = {}
+    for tweet, topics in zip(members, member_topics):
+        for topic in topics:
+            bucket = by_topic.get(topic)
+            if bucket is None:
+                by_topic[topic] = [tweet]
+            else:
+                bucket.append(tweet)
+    groups = [_group_columns(ALL, members, None)]
+    for topic, tweets in by_topic.items():
+        groups.append(_group_columns(topic, tweets, list(map(_MATCHING_TEXT_OF, tweets))))
+    kinds = (sum(map(_IS_RETWEET, members)), sum(map(_IS_QUOTE, members)),
+             sum(map(_IS_REPLY, members)), sum(map(_HAS_LINK, members)))
+    return (
+        Counter(map(_LANG_OF, members)),
+        kinds,
+        Counter([h for t in members if t.hashtags for h in t.hashtags]),
+        Counter([m for t in members if t.mentions for m in t.mentions]),
+        set(map(_ID_OF, members)),
+        groups,
+    )
+
+
+def _group_columns(key: str, tweets: list[Tweet], texts: list[str] | None) -> GroupColumns:
+    authors = set(map(_AUTHOR_OF, tweets))
+    authors.discard(None)
+    authors.discard("")
+    return key, len(tweets), Counter(map(floordiv, map(_CREATED_OF, tweets), repeat(1000))), authors, texts
+
+
+_MINUTE_COLUMNS: Callable[[list[Tweet], list[tuple[str, ...]], str], MinuteColumns | None] | None = native.load(
+    "_minutecount", "minute_columns")
+"""The C `minute_columns`, or None: not built, or TWEETWATCH_PURE_PYTHON=1."""
+
+
+def minute_columns(members: list[Tweet], member_topics: list[tuple[str, ...]]) -> MinuteColumns:
+    """`minute_columns_python`, in C when it is built. The C function returns None for input it
+    does not take (a field of an unexpected type: not a bool, an int beyond 64 bits...), which
+    the Python reference counts then."""
+    if _MINUTE_COLUMNS is not None:
+        columns = _MINUTE_COLUMNS(members, member_topics, ALL)
+        if columns is not None:
+            return columns
+    return minute_columns_python(members, member_topics)
+
+
+def _fold_names(counts: Mapping[str, int]) -> Counter[str]:
     """Casefold hashtags/usernames (`fold_name`), adding up the counts of names that fold alike."""
     folded: Counter[str] = Counter()
     for name, n in counts.items():
@@ -332,10 +372,11 @@ def _fold_names(counts: Counter[str]) -> Counter[str]:
 _K = TypeVar("_K")
 
 
-def _add_members(sets: dict[_K, set[str]], key: _K, members: Iterable[str]) -> None:
+def _add_members(sets: dict[_K, set[str]], key: _K, members: set[str]) -> None:
+    """Add `members` to the set at `key`; when there is none, `members` becomes it (not copied)."""
     bucket = sets.get(key)
     if bucket is None:
-        sets[key] = set(members)
+        sets[key] = members
     else:
         bucket.update(members)
 

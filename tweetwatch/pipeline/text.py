@@ -25,11 +25,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Protocol
 
+from tweetwatch import native
 from tweetwatch.sanitize import blank_escape_sequences
 
 _URL = re.compile(r"https?://\S+")
@@ -109,39 +111,123 @@ def _class_items(codes: Iterable[int]) -> str:
 
 def count_tokens(texts: list[str]) -> Counter[str]:
     """`Counter` of the tokens of all `texts`: the same as counting `tokenize(t)` for each,
-    done batch-wise. Texts are joined so `re` runs once per group, and repeated texts
-    (retweets above all) are tokenized once: texts seen n times are counted together and
-    their counts multiplied by n."""
-    repeats = Counter(texts)
-    if len(repeats) == len(texts):
-        return _count_distinct(texts)
-    by_times: dict[int, list[str]] = {}
-    for text, times in repeats.items():
-        group = by_times.get(times)
-        if group is None:
-            by_times[times] = [text]
-        else:
-            group.append(text)
-    counts = _count_distinct(by_times.pop(1, []))
-    for times, group in by_times.items():
-        for token, n in _count_distinct(group).items():
-            counts[token] += n * times
+    done batch-wise (see `_folded_groups`). Counted in C when tweetwatch/native/_tokencount.c
+    is built (`_count_native`), else by `count_tokens_python`, the reference."""
+    if _TALLY is not None:
+        return _count_native(_TALLY, texts)
+    return count_tokens_python(texts)
+
+
+def count_tokens_python(texts: list[str]) -> Counter[str]:
+    """`count_tokens` in Python: the reference the C counter is tested against."""
+    counts: Counter[str] = Counter()
+    for pieces, times in _folded_groups(texts):
+        found = counts if times == 1 else Counter()
+        for folded in pieces:
+            _count_folded(folded, found)
+        if found is not counts:
+            for token, n in found.items():
+                counts[token] += n * times
     return counts
 
 
-def _count_distinct(texts: list[str]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    if not texts:
-        return counts
-    plain = [text for text in texts if text.isascii()]
-    if plain:
-        counts.update(_fold("\n".join(plain)).translate(_SEPARATORS).split())
-    if len(plain) < len(texts):
-        wide = "\n".join([text for text in texts if not text.isascii()])
-        for run, n in Counter(_runs(_fold(wide))).items():
+def _folded_groups(texts: list[str]) -> Iterator[tuple[list[str], int]]:
+    """`texts` folded (`_fold`) in a few joined pieces, grouped by how many times each of their
+    texts was there: the tokens of all `texts` are those of each group's pieces, `times` times.
+    Texts are joined so `re` runs once per piece, and repeated texts (retweets above all) are
+    folded and tokenized once. A group's ASCII texts are joined apart from its others: each
+    kind has its fast path."""
+    repeats = Counter(texts)
+    by_times: dict[int, list[str]]
+    if len(repeats) == len(texts):
+        by_times = {1: texts}
+    else:  # texts seen once first: most tokens then enter the counter by `update`, in C
+        by_times = {1: []}
+        for text, times in repeats.items():
+            group = by_times.get(times)
+            if group is None:
+                by_times[times] = [text]
+            else:
+                group.append(text)
+    for times, group in by_times.items():
+        plain = [text for text in group if text.isascii()]
+        pieces = [_fold("\n".join(plain))] if plain else []
+        if len(plain) < len(group):
+            pieces.append(_fold("\n".join([text for text in group if not text.isascii()])))
+        if pieces:
+            yield pieces, times
+
+
+def _count_folded(folded: str, counts: Counter[str]) -> None:
+    """Add the tokens of `folded` (`_fold` done) to `counts`."""
+    if folded.isascii():
+        counts.update(folded.translate(_SEPARATORS).split())
+    else:
+        for run, n in Counter(_runs(folded)).items():
             for token in _tokens_of_run(run):
                 counts[token] += n
+
+
+class _Tally(Protocol):
+    """tweetwatch/native/_tokencount.c's `Tally` (see its module doc)."""
+
+    def __init__(self, classes: bytes) -> None: ...
+    def add_texts(self, texts: list[str]) -> list[str]: ...
+    def add_folded(self, folded: str, times: int = 1) -> None: ...
+    def store(self, counts: dict[str, int], drop: AbstractSet[str] | None = None) -> None: ...
+
+
+_TALLY: type[_Tally] | None = native.load("_tokencount", "Tally")
+"""The C token counter, or None: not built, or TWEETWATCH_PURE_PYTHON=1."""
+
+
+def _count_native(tally_type: type[_Tally], texts: list[str], drop: AbstractSet[str] | None = None) -> Counter[str]:
+    """`count_tokens(texts)` in C; with `drop`, `TopicMatcher.keyword_counts` of it too (the
+    tokens in `drop`, short or decimal left out). C counts the texts that fold to their ASCII
+    letters lowered (most: ASCII, emoji); Python folds the others (`_folded_groups`) and C
+    counts their tokens."""
+    tally = tally_type(_char_classes())
+    hard = tally.add_texts(texts)
+    for pieces, times in _folded_groups(hard):
+        for folded in pieces:
+            tally.add_folded(folded, times)
+    counts: Counter[str] = Counter()
+    tally.store(counts, drop)
     return counts
+
+
+_CLASSES_SIZE = 0x30000
+_CLASS_WORD = 1
+_CLASS_INERT = 2
+"""The character table of the C counter (_tokencount.c defines the same)."""
+
+
+@cache
+def _char_classes() -> bytes:
+    """One byte per code point below `_CLASSES_SIZE` for the C counter: `_CLASS_WORD` for a
+    character of `_token_pattern` (`\\w` or a mark), `_CLASS_INERT` for one that `_fold`
+    leaves as it is whatever its neighbours: a text of ASCII and inert characters folds to its
+    ASCII letters lowered, URLs blanked, and nothing else. Inert: no word character (so a
+    separator), not C1 (escape sequences) or a surrogate, casefolds and NFKD-decomposes to
+    itself with combining class 0 (casefold, NFKC, NFC and the `i̇` rule leave it and the
+    ASCII beside it alone), never the second of a canonical composition (nothing composes with
+    it: the first of one needs its second, which is neither ASCII nor inert). Emoji, most
+    punctuation and symbols are inert. Built on the first count (~0.1 s)."""
+    seconds = set()  # second characters of canonical two-character decompositions
+    for code in range(_CLASSES_SIZE):  # none above (tests/test_native_tokens.py checks)
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(int(parts[1], 16))
+    table = bytearray(_CLASSES_SIZE)
+    for code in range(0x80, _CLASSES_SIZE):
+        char = chr(code)
+        if char.isalnum() or _is_mark(char):
+            table[code] = _CLASS_WORD
+        elif (not 0x80 <= code <= 0x9F and not 0xD800 <= code <= 0xDFFF and code not in seconds
+              and char.casefold() == char and unicodedata.combining(char) == 0
+              and unicodedata.normalize("NFKD", char) == char):
+            table[code] = _CLASS_INERT
+    return bytes(table)
 
 
 def _fold(text: str) -> str:
@@ -300,6 +386,12 @@ class TopicMatcher:
         for word in [w for w in counts if w in drop or len(w) < 2 or w.isdecimal()]:
             del counts[word]
         return counts
+
+    def count_keywords(self, topic: str, texts: list[str]) -> Counter[str]:
+        """`keyword_counts(topic, count_tokens(texts))`: in one pass in C when it is built."""
+        if _TALLY is not None:
+            return _count_native(_TALLY, texts, self._drop[topic])
+        return self.keyword_counts(topic, count_tokens_python(texts))
 
     def keywords(self, topic: str, tokens: list[str]) -> list[str]:
         """Tokens that count as keywords for `topic` (stopwords, short, numeric, own words removed)."""
