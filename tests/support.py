@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import tracemalloc
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,3 +53,18 @@ def cli_process(*args: str, state_dir: Path, stdin: int | None = None) -> Iterat
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def traced_growth(run: Callable[[int], None], warm_up: int, measured: int) -> int:
+    """Bytes the Python allocators hold more after `run(measured)` than before it, counted
+    after `run(warm_up)` twice (caches and interned values are in place by then). tracemalloc
+    sees objects and PyMem buffers alike, so a C function that leaks either shows here."""
+    run(warm_up)
+    tracemalloc.start()
+    try:
+        run(warm_up)
+        before = tracemalloc.get_traced_memory()[0]
+        run(measured)
+        return tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()

@@ -7,19 +7,23 @@ speedups must be equal. Skipped when the module is not built; CI asserts separat
 
 from __future__ import annotations
 
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hostile_corpus import HOSTILE_TEXTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import REAL_DATA, traced_growth
 
-from hostile_corpus import HOSTILE_TEXTS
-from support import REAL_DATA
 from tweetwatch.native import PURE_PYTHON, built
 from tweetwatch.pipeline import aggregate, text
-from tweetwatch.pipeline.aggregate import Aggregator, Delta, MinuteColumns, minute_columns_python
+from tweetwatch.pipeline.aggregate import (
+    Aggregator,
+    Delta,
+    MinuteColumns,
+    minute_columns_python,
+)
 from tweetwatch.pipeline.model import Record, Tweet
 from tweetwatch.pipeline.normalize import normalize_lines
 from tweetwatch.pipeline.text import Topic, TopicMatcher
@@ -200,13 +204,5 @@ def test_memory_stays_flat() -> None:
             MINUTE_COLUMNS(members, topics, ALL)
             MINUTE_COLUMNS(members + [make(1, is_retweet=2)], topics, ALL)  # falls back half-way
 
-    run(20)
-    tracemalloc.start()
-    try:
-        run(20)
-        before = tracemalloc.get_traced_memory()[0]
-        run(300)
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    grown = traced_growth(run, 20, 300)
     assert grown < 64 * 1024, grown

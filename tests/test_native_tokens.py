@@ -7,24 +7,23 @@ for every input. Skipped when the module is not built; CI asserts separately tha
 
 from __future__ import annotations
 
-import tracemalloc
 import unicodedata
 from collections import Counter
 from collections.abc import Set as AbstractSet
 
 import pytest
+from hostile_corpus import HOSTILE_TEXTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from hostile_corpus import HOSTILE_TEXTS
-from support import REAL_DATA
+from support import REAL_DATA, traced_growth
 from test_text import _TEXTS, TRICKY, reference_tokens
+
 from tweetwatch.native import PURE_PYTHON, built
 from tweetwatch.pipeline import text
 from tweetwatch.pipeline.aggregate import Aggregator
 from tweetwatch.pipeline.model import Tweet
 from tweetwatch.pipeline.normalize import normalize_lines
-from tweetwatch.pipeline.text import Topic, TopicMatcher, count_tokens_python, stopwords
+from tweetwatch.pipeline.text import Topic, TopicMatcher, count_tokens_python
 
 TALLY = built("_tokencount", "Tally")
 pytestmark = pytest.mark.skipif(
@@ -187,15 +186,7 @@ def test_memory_stays_flat() -> None:
             text._count_native(TALLY, texts, drop)  # type: ignore[arg-type]
             text._count_native(TALLY, texts)  # type: ignore[arg-type]
 
-    run(20)
-    tracemalloc.start()
-    try:
-        run(20)
-        before = tracemalloc.get_traced_memory()[0]
-        run(300)
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    grown = traced_growth(run, 20, 300)
     assert grown < 64 * 1024, grown
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import FIXTURES, REAL_DATA
+from support import FIXTURES, REAL_DATA, traced_growth
 from test_normalize import _LINE  # the fuzzing strategy of v2 lines (mostly well typed)
 
 from tweetwatch.pipeline import v2_fast
@@ -458,13 +457,6 @@ def test_no_reference_or_memory_leak() -> None:
     run(200)
     watched = (None, True, False, Tweet, v2_fast.one_tag("trump"))
     counts = [sys.getrefcount(o) for o in watched]
-    tracemalloc.start()
-    try:
-        run(500)
-        before = tracemalloc.get_traced_memory()[0]
-        run(3000)
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    grown = traced_growth(run, 500, 3000)
     assert [sys.getrefcount(o) for o in watched] == counts
     assert grown < 64 * 1024, grown
