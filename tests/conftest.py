@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import time
@@ -15,6 +16,12 @@ import redis
 from tweetwatch.store.embedded import EmbeddedServer
 
 from support import FIXTURES, REAL_DATA, REPO, run_cli  # noqa: F401
+
+# `python -m tweetwatch` in a subprocess (the CLI tests; their cwd is the repository) imports
+# what this process imports, the installed package with its C speedups, and not the source
+# tree in the cwd, which `-m` would put first on sys.path (a clean checkout has no built
+# speedups: CI's subprocesses would all have run the pure-Python paths).
+os.environ["PYTHONSAFEPATH"] = "1"
 
 
 def _start_redis_server(tmp: Path) -> subprocess.Popen[bytes] | None:
