@@ -147,7 +147,9 @@ def _reset_in_s(response: requests.Response | None) -> float:
             return 0.0
     except ValueError:  # an HTTP date in Retry-After, or garbage: X sends seconds
         return 0.0
-    return min(max(wait, 0.0), RATE_LIMIT_WINDOW_S) if wait == wait else 0.0  # NaN
+    if math.isnan(wait):  # "nan" parses as a float
+        return 0.0
+    return min(max(wait, 0.0), RATE_LIMIT_WINDOW_S)
 
 
 def _detail(response: requests.Response | None, limit: int = 160) -> str:

@@ -65,10 +65,7 @@ class EmbeddedServer:
         os.chmod(self.state_dir, 0o700)
         with open(self.state_dir / "server.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            state = _probe(self.socket_path)
-            if state is LOADING:
-                state = self._wait_while_loading()
-            if state is SERVING:
+            if self._serving():
                 return
             self._clean_stale()
             self._start()
@@ -142,14 +139,19 @@ class EmbeddedServer:
                     f"embedded server exited at start (code {process.returncode}){self._last_words()}; "
                     f"see {self.data_dir / 'valkey.log'}"
                 )
-            state = _probe(self.socket_path)
-            if state is LOADING:
-                state = self._wait_while_loading()
-            if state is SERVING:
+            if self._serving():
                 return
             time.sleep(0.02)
         process.kill()
         raise StoreUnavailable("embedded server did not start within 10 s")
+
+    def _serving(self) -> bool:
+        """Whether a server serves on the socket, once it has loaded its data if it was
+        loading (`_wait_while_loading`)."""
+        state = _probe(self.socket_path)
+        if state is LOADING:
+            state = self._wait_while_loading()
+        return state is SERVING
 
     def _wait_while_loading(self) -> str | None:
         """Wait while the server answers LOADING: after a restart it reads its data set,
